@@ -1,0 +1,1 @@
+"""The outer layer: command line, API and web pages."""

@@ -1,0 +1,1 @@
+"""Vote counting (issue 5)."""
