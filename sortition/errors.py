@@ -60,7 +60,10 @@ class SortitionError(Exception):
         self.row = row
         self.column = column
         self.params = dict(params or {})
-        super().__init__(self.describe())
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.describe()
 
     def describe(self) -> str:
         """Return ``file, row R, column 'C': message`` with the parts that are known."""

@@ -6,7 +6,7 @@ These are plain frozen values. They know nothing of files (see :mod:`sortition.i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sortition.errors import InputError, QuotaError
@@ -84,7 +84,7 @@ class Quotas:
         """All ``(feature, value)`` pairs, sorted by feature name, then value name."""
         return tuple(sorted(self._index))
 
-    def __iter__(self) -> Iterable[Quota]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[Quota]:
         return iter(self.quotas)
 
     def __len__(self) -> int:
@@ -143,7 +143,9 @@ class Pool:
                 if key != id_column and key not in household_columns
             }
             household = (
-                "\x1f".join(str(record[c]) for c in household_columns) if household_columns else None
+                "\x1f".join(str(record[c]) for c in household_columns)
+                if household_columns
+                else None
             )
             people.append(Person(str(record[id_column]), features, household))
         return cls(tuple(people))

@@ -1,0 +1,59 @@
+"""Stratified sortition: draw panels that meet quotas while giving everyone as fair a chance as possible.
+
+The main entry points::
+
+    from sortition import read_people, read_quotas, find_distribution, draw
+    quotas = read_quotas("quotas.csv")
+    pool = read_people("people.csv", quotas, household_columns=["postcode", "huisnummer"])
+    distribution = find_distribution(pool, quotas, 30, algorithm="leximin")
+    result = draw(distribution, seed="2026")
+
+References
+----------
+B. Flanigan, P. Gölz, A. Gupta, B. Hennig, A. D. Procaccia, "Fair algorithms for selecting
+citizens' assemblies", Nature 596, 548–552 (2021), https://doi.org/10.1038/s41586-021-03788-6.
+"""
+
+from sortition.algorithms import ALGORITHMS, Algorithm, Progress, find_distribution
+from sortition.distribution import Distribution
+from sortition.draw import DrawResult, draw
+from sortition.errors import (
+    InfeasibleQuotasError,
+    InputError,
+    QuotaError,
+    Relaxation,
+    SolverError,
+    SortitionError,
+)
+from sortition.io import read_people, read_quotas
+from sortition.model import Person, Pool, Quota, Quotas
+from sortition.randomness import SeededStream, new_seed
+from sortition.structure import PoolStructure
+from sortition.validation import check_quotas, panel_violations
+
+__all__ = [
+    "ALGORITHMS",
+    "Algorithm",
+    "Distribution",
+    "DrawResult",
+    "InfeasibleQuotasError",
+    "InputError",
+    "Person",
+    "Pool",
+    "PoolStructure",
+    "Progress",
+    "Quota",
+    "QuotaError",
+    "Quotas",
+    "Relaxation",
+    "SeededStream",
+    "SolverError",
+    "SortitionError",
+    "check_quotas",
+    "draw",
+    "find_distribution",
+    "new_seed",
+    "panel_violations",
+    "read_people",
+    "read_quotas",
+]

@@ -1,0 +1,572 @@
+"""Selection algorithms: LEXIMIN, MAXIMIN, NASH and LEGACY.
+
+LEXIMIN, MAXIMIN and NASH compute a distribution over panels that meets every quota and gives the
+pool members selection probabilities that are as equal as possible, each by its own measure
+(Flanigan, Gölz, Gupta, Hennig, Procaccia, "Fair algorithms for selecting citizens' assemblies",
+*Nature* 596, 548–552, 2021, https://doi.org/10.1038/s41586-021-03788-6):
+
+* MAXIMIN maximises the smallest selection probability;
+* LEXIMIN maximises the smallest, then the second smallest, and so on;
+* NASH maximises the product of the selection probabilities (the geometric mean).
+
+All three use column generation: a linear program over the panels found so far, and an integer
+program ("pricing") that finds the panel most worth adding given the linear program's duals. Both
+run on the free HiGHS solver. They run over classes of interchangeable people (see
+:mod:`sortition.structure`) instead of over people: by symmetry and convexity the optimum gives
+interchangeable people the same probability, so nothing is lost, and the integer programs shrink
+from one variable per person to one per class.
+
+LEGACY is the Sortition Foundation's greedy algorithm (stratification-app, sortition-algorithms),
+kept for continuity and comparison. It draws one panel at a time; its selection probabilities are
+only known by Monte-Carlo estimation.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from fractions import Fraction
+from typing import Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from sortition.distribution import Distribution
+from sortition.errors import InputError, SolverError
+from sortition.model import Pool, Quotas
+from sortition.randomness import SeededStream
+from sortition.solver import INF, CompositionOracle, RestrictedLP
+from sortition.structure import PoolStructure
+from sortition.validation import check_quotas
+
+__all__ = [
+    "ALGORITHMS",
+    "Algorithm",
+    "Progress",
+    "find_distribution",
+    "legacy_draw",
+    "legacy_panel",
+]
+
+logger = logging.getLogger(__name__)
+
+Algorithm = Literal["leximin", "maximin", "nash", "legacy"]
+ALGORITHMS: tuple[Algorithm, ...] = ("leximin", "maximin", "nash", "legacy")
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: Column generation stops when no panel improves the dual by more than this.
+PRICING_TOLERANCE = 1e-9
+#: A class whose dual weight exceeds this at a LEXIMIN stage's optimum is fixed at that stage.
+FIX_TOLERANCE = 1e-9
+#: NASH stops when the duality gap per person, in log-probability, is below this.
+NASH_TOLERANCE = 1e-7
+#: LEGACY attempts before giving up (the greedy algorithm may paint itself into a corner).
+LEGACY_ATTEMPTS = 100
+
+
+class Progress(Protocol):
+    """Receives progress reports: a phase message, work done, and total work (0 if unknown)."""
+
+    def __call__(self, message: str, done: int, total: int) -> None: ...
+
+
+def _silent(message: str, done: int, total: int) -> None:
+    return None
+
+
+def find_distribution(
+    pool: Pool,
+    quotas: Quotas,
+    k: int,
+    *,
+    algorithm: Algorithm = "leximin",
+    progress: Progress | None = None,
+    legacy_samples: int = 1000,
+    seed: str = "legacy-estimate",
+) -> Distribution:
+    """Compute a distribution over panels of size ``k`` that meet ``quotas``.
+
+    Parameters
+    ----------
+    pool : Pool
+        The respondents; people sharing a ``household`` key are never selected together.
+    quotas : Quotas
+        Bounds per feature value.
+    k : int
+        Panel size.
+    algorithm : {"leximin", "maximin", "nash", "legacy"}
+        The fairness objective; see the module docstring.
+    progress : callable, optional
+        Receives ``(message, done, total)`` while the algorithm runs.
+    legacy_samples : int
+        For ``legacy`` only: the number of panels drawn to estimate selection probabilities.
+    seed : str
+        For ``legacy`` only: the seed of the estimation draws.
+
+    Returns
+    -------
+    Distribution
+        Panels (as compositions) with probabilities; every panel has been checked against the
+        quotas and the household rule with exact integer arithmetic.
+
+    Raises
+    ------
+    QuotaError, InfeasibleQuotasError
+        If no panel meets the quotas (with a suggested relaxation).
+
+    Examples
+    --------
+    >>> from sortition.model import Person
+    >>> people = [Person(str(i), {"g": "a" if i < 6 else "b"}) for i in range(10)]
+    >>> quotas = Quotas.from_rows([("g", "a", 2, 2), ("g", "b", 2, 2)])
+    >>> d = find_distribution(Pool(tuple(people)), quotas, 4)
+    >>> sorted({round(p, 6) for p in d.probabilities.values()})
+    [0.333333, 0.5]
+    """
+    if algorithm not in ALGORITHMS:
+        raise InputError(
+            "unknown-algorithm",
+            f"unknown algorithm '{algorithm}'; choose one of {', '.join(ALGORITHMS)}",
+        )
+    report = progress or _silent
+    structure = PoolStructure.build(pool, quotas, k)
+    check_quotas(structure)
+    started = time.perf_counter()
+    if algorithm == "legacy":
+        return _legacy_distribution(structure, legacy_samples, seed, report)
+    oracle = CompositionOracle(structure)
+    columns = _Columns(structure)
+    covered = _cover(structure, oracle, columns, report)
+    if algorithm == "nash":
+        weights = _nash(structure, oracle, columns, covered, report)
+    else:
+        fixed = _leximin_fixing(structure, oracle, columns, covered, report, algorithm == "maximin")
+        weights = (
+            _maximin_primal(columns, covered)
+            if algorithm == "maximin"
+            else _leximin_primal(structure, columns, fixed)
+        )
+    stats = {
+        "seconds": time.perf_counter() - started,
+        "pricing_calls": float(oracle.calls),
+        "columns": float(len(columns.rows)),
+        "classes": float(structure.n_classes),
+    }
+    distribution = Distribution.canonical(
+        structure, algorithm, columns.matrix(), weights, stats=stats
+    )
+    problems = distribution.violations()
+    if problems:
+        raise SolverError("solver-wrong", "the computed distribution is invalid: " + problems[0])
+    logger.info(
+        "%s: %d classes, %d panels in support, %d pricing calls, %.2fs",
+        algorithm,
+        structure.n_classes,
+        len(distribution.weights),
+        oracle.calls,
+        stats["seconds"],
+    )
+    return distribution
+
+
+class _Columns:
+    """The panels (compositions) found so far, without duplicates."""
+
+    def __init__(self, structure: PoolStructure) -> None:
+        self.structure = structure
+        self.rows: list[IntArray] = []
+        self._seen: set[bytes] = set()
+
+    def add(self, x: IntArray) -> bool:
+        key = x.tobytes()
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        self.rows.append(x)
+        return True
+
+    def matrix(self) -> IntArray:
+        return np.array(self.rows, dtype=np.int64).reshape(len(self.rows), -1)
+
+    def shares(self, x: IntArray) -> tuple[IntArray, FloatArray]:
+        """Classes present in ``x`` and their members' selection chance ``x_g / size_g``."""
+        nz = np.flatnonzero(x)
+        return nz, x[nz] / self.structure.sizes[nz]
+
+
+def _cover(
+    structure: PoolStructure,
+    oracle: CompositionOracle,
+    columns: _Columns,
+    report: Progress,
+) -> npt.NDArray[np.bool_]:
+    """Find panels until every class that can be on some panel is on one of them.
+
+    Each step asks for the panel covering most classes not yet covered; when the best covers
+    none, the remaining classes cannot be on any panel (their members get probability 0).
+    """
+    covered = np.zeros(structure.n_classes, dtype=bool)
+    while True:
+        weights = np.where(covered, 0.0, 1.0)
+        result = oracle.best(weights)
+        if result is None:  # pragma: no cover - check_quotas rules this out
+            raise SolverError("solver-failed", "no feasible panel although the quotas check passed")
+        x, value = result
+        columns.add(x)
+        if value < 0.5:
+            break
+        covered |= x > 0
+        report("Covering the pool with panels", int(covered.sum()), structure.n_classes)
+        if covered.all():
+            break
+    if not covered.all():
+        unreachable = int(structure.sizes[~covered].sum())
+        logger.warning("%d pool members cannot be on any panel that meets the quotas", unreachable)
+    return covered
+
+
+def _leximin_fixing(
+    structure: PoolStructure,
+    oracle: CompositionOracle,
+    columns: _Columns,
+    covered: npt.NDArray[np.bool_],
+    report: Progress,
+    first_stage_only: bool,
+) -> FloatArray:
+    """Run the LEXIMIN stages; return each class's fixed probability.
+
+    Stage ``t`` solves, by column generation on its dual (Flanigan et al. 2021, Methods, "LEXIMIN"):
+
+    .. math::
+
+        \\min\\ \\hat y - \\sum_{g \\in F} q_g y_g \\quad \\text{s.t.}\\quad
+        \\sum_g \\frac{x_{Pg}}{n_g} y_g \\le \\hat y \\ \\forall P, \\quad
+        \\sum_{g \\notin F} y_g = 1, \\quad y, \\hat y \\ge 0,
+
+    where ``F`` holds the classes fixed at earlier stages with probabilities ``q``. Its optimum
+    ``z`` is the largest minimum probability of the unfixed classes; classes with positive dual
+    weight cannot exceed ``z`` (complementary slackness) and are fixed at it. MAXIMIN is the
+    first stage alone.
+    """
+    n = structure.n_classes
+    sizes = structure.sizes.astype(np.float64)
+    fixed = np.full(n, np.nan)
+    fixed[~covered] = 0.0
+    lp = RestrictedLP()
+    for _ in range(n):
+        lp.add_var(0.0)
+    cap = lp.add_var(1.0)
+    unfixed_cols = np.flatnonzero(np.isnan(fixed))
+    norm_row = lp.add_row(1.0, 1.0, list(unfixed_cols), [1.0] * len(unfixed_cols))
+
+    def add_panel(x: IntArray) -> None:
+        nz, share = columns.shares(x)
+        lp.add_row(-INF, 0.0, [*nz.tolist(), cap], [*share.tolist(), -1.0])
+
+    for x in columns.rows:
+        add_panel(x)
+    stage = 0
+    while np.isnan(fixed).any():
+        stage += 1
+        objective, values, _ = _solve_relaxing(lp, fixed, n)
+        while True:
+            y = values[:n]
+            result = oracle.best(y / sizes)
+            if result is None:  # pragma: no cover
+                raise SolverError("solver-failed", "pricing found no feasible panel")
+            x, value = result
+            if value <= values[cap] + PRICING_TOLERANCE or not columns.add(x):
+                break
+            add_panel(x)
+            objective, values, _ = _solve_relaxing(lp, fixed, n)
+        y = values[:n]
+        unfixed = np.isnan(fixed)
+        newly = unfixed & (y > FIX_TOLERANCE)
+        if not newly.any():
+            newly = unfixed & (y >= y[unfixed].max())
+        z = max(0.0, objective)
+        fixed[newly] = z
+        for g in np.flatnonzero(newly):
+            lp.h.changeCoeff(norm_row, int(g), 0.0)
+            lp.h.changeColCost(int(g), -z)
+        done = int(structure.sizes[~np.isnan(fixed)].sum())
+        report(f"LEXIMIN stage {stage}: fixed probability {z:.6f}", done, int(sizes.sum()))
+        if first_stage_only:
+            fixed[np.isnan(fixed)] = z
+            break
+    return fixed
+
+
+def _solve_relaxing(
+    lp: RestrictedLP, fixed: FloatArray, n: int
+) -> tuple[float, FloatArray, FloatArray]:
+    """Solve a LEXIMIN stage; if rounding made the fixed probabilities unattainable, lower them.
+
+    The fixed probabilities come from earlier floating-point solves; if the current panels
+    cannot quite reach them, the dual is unbounded. Then every fixed probability is lowered by
+    1e-9 (at most 1,000 times) until the problem is solvable again.
+    """
+    for _ in range(1000):
+        if lp.is_optimal_after_solve():
+            return lp.solution()
+        for g in np.flatnonzero(~np.isnan(fixed) & (fixed > 0)):
+            fixed[g] = max(0.0, fixed[g] - 1e-9)
+            lp.h.changeColCost(int(g), -fixed[g])
+    raise SolverError("solver-failed", "the LEXIMIN stage LP stays unsolvable")
+
+
+def _primal_matrix(columns: _Columns, classes: IntArray) -> FloatArray:
+    """Selection chance of each class (rows) on each panel (columns)."""
+    sizes = columns.structure.sizes.astype(np.float64)
+    m = columns.matrix().astype(np.float64) / sizes
+    return np.asarray(m[:, classes].T, dtype=np.float64)
+
+
+def _leximin_primal(structure: PoolStructure, columns: _Columns, fixed: FloatArray) -> FloatArray:
+    """Find panel probabilities that give every class its fixed probability.
+
+    Minimises the total shortfall ``sum_g n_g s_g`` subject to
+    ``sum_P pi_P x_Pg / n_g + s_g >= q_g``, ``sum_P pi_P = 1``.
+    """
+    classes = np.flatnonzero(fixed > 0)
+    a = _primal_matrix(columns, classes)
+    lp = RestrictedLP()
+    panels = [lp.add_var(0.0) for _ in range(a.shape[1])]
+    slacks = [lp.add_var(float(structure.sizes[g])) for g in classes]
+    for row, g in enumerate(classes):
+        nz = np.flatnonzero(a[row])
+        lp.add_row(float(fixed[g]), INF, [*nz.tolist(), slacks[row]], [*a[row, nz].tolist(), 1.0])
+    lp.add_row(1.0, 1.0, panels, [1.0] * len(panels))
+    _, values, _ = lp.solve()
+    return np.clip(values[: len(panels)], 0.0, None)
+
+
+def _maximin_primal(columns: _Columns, covered: npt.NDArray[np.bool_]) -> FloatArray:
+    """Find panel probabilities maximising the smallest probability of a coverable class."""
+    classes = np.flatnonzero(covered)
+    a = _primal_matrix(columns, classes)
+    lp = RestrictedLP(sense_max=True)
+    panels = [lp.add_var(0.0) for _ in range(a.shape[1])]
+    level = lp.add_var(1.0)
+    for row in range(len(classes)):
+        nz = np.flatnonzero(a[row])
+        lp.add_row(0.0, INF, [*nz.tolist(), level], [*a[row, nz].tolist(), -1.0])
+    lp.add_row(1.0, 1.0, panels, [1.0] * len(panels))
+    _, values, _ = lp.solve()
+    return np.clip(values[: len(panels)], 0.0, None)
+
+
+def _nash(
+    structure: PoolStructure,
+    oracle: CompositionOracle,
+    columns: _Columns,
+    covered: npt.NDArray[np.bool_],
+    report: Progress,
+) -> FloatArray:
+    """Maximise the Nash welfare ``sum_g n_g log p_g`` over the coverable classes.
+
+    Column generation on a concave program: the restricted problem over the panels found so far
+    is solved by the multiplicative (EM) update ``pi_P <- pi_P * grad_P / W`` (Cover, "An
+    algorithm for maximizing expected log investment return", IEEE Trans. Inf. Theory 30, 1984),
+    where ``grad_P = sum_g x_Pg / p_g`` and ``W`` is the number of coverable people; the panel
+    with the largest gradient is then found by integer programming. Since ``sum_P pi_P grad_P =
+    W``, the value ``max_P grad_P - W`` bounds the distance to the optimum (Frank–Wolfe gap); the
+    algorithm stops when it is below ``NASH_TOLERANCE * W``.
+    """
+    sizes = structure.sizes.astype(np.float64)
+    classes = np.flatnonzero(covered)
+    total = float(sizes[classes].sum())
+    counts = columns.matrix().astype(np.float64)
+    pi = np.full(counts.shape[0], 1.0 / counts.shape[0])
+    rounds = 0
+    while True:
+        rounds += 1
+        for _ in range(2000):
+            p = (pi @ counts)[classes] / sizes[classes]
+            grad = counts[:, classes] @ (1.0 / p)
+            if grad.max() - total <= 0.1 * NASH_TOLERANCE * total:
+                break
+            pi = pi * grad / total
+            pi /= pi.sum()
+        p = (pi @ counts)[classes] / sizes[classes]
+        weights = np.zeros(structure.n_classes)
+        weights[classes] = 1.0 / p
+        result = oracle.best(weights)
+        if result is None:  # pragma: no cover
+            raise SolverError("solver-failed", "pricing found no feasible panel")
+        x, value = result
+        gap = value - total
+        report(f"NASH: gap {gap / total:.2e}", rounds, 0)
+        if gap <= NASH_TOLERANCE * total or not columns.add(x):
+            return pi
+        counts = np.vstack([counts, x.astype(np.float64)])
+        pi = _nash_line_search(counts, pi, classes, sizes)
+
+
+def _nash_line_search(
+    counts: FloatArray, pi: FloatArray, classes: IntArray, sizes: FloatArray
+) -> FloatArray:
+    """Move weight towards the newest panel (the last row of ``counts``) by exact line search.
+
+    The objective along ``(1 - t) pi + t e_new`` is concave in ``t``; its derivative is found by
+    bisection.
+    """
+    old = (pi @ counts[:-1])[classes] / sizes[classes]
+    new = counts[-1, classes] / sizes[classes]
+    n_g = sizes[classes]
+
+    def slope(t: float) -> float:
+        p = (1 - t) * old + t * new
+        return float((n_g * (new - old) / p).sum())
+
+    lo, hi = 0.0, 1.0 - 1e-12
+    if slope(lo) <= 0:
+        t = 1e-6
+    else:
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            if slope(mid) > 0:
+                lo = mid
+            else:
+                hi = mid
+        t = max(lo, 1e-6)
+    return np.append(pi * (1 - t), t)
+
+
+def legacy_panel(structure: PoolStructure, stream: SeededStream) -> list[str] | None:
+    """Draw one panel with the Sortition Foundation's greedy LEGACY algorithm.
+
+    Repeatedly take the feature value whose remaining need is most urgent (largest ratio of
+    people still needed to reach its minimum over people still available with that value; ties
+    to the first in canonical order), select a uniformly random available person with that
+    value, drop the person's household members, and drop everyone with a value whose maximum is
+    reached. Ratios are compared as exact fractions and people are in id order, so the result
+    depends only on the seed. Returns ``None`` when the attempt fails (the caller retries).
+
+    References
+    ----------
+    Sortition Foundation, stratification-app and sortition-algorithms ("legacy"); described in
+    Flanigan et al. 2021, Methods, "LEGACY".
+    """
+    cells = structure.cells
+    cell_index = {cell: i for i, cell in enumerate(cells)}
+    lower, upper = structure.lower, structure.upper
+    people = sorted(structure.pool.people, key=lambda p: p.id)
+    person_cells = {
+        p.id: [cell_index[(f, p.features[f])] for f in structure.features] for p in people
+    }
+    household_of = {p.id: p.household for p in people}
+    members: dict[str, list[str]] = {}
+    for p in people:
+        if p.household is not None:
+            members.setdefault(p.household, []).append(p.id)
+    alive = {p.id: True for p in people}
+    remaining = np.zeros(len(cells), dtype=np.int64)
+    selected_count = np.zeros(len(cells), dtype=np.int64)
+    for p in people:
+        remaining[person_cells[p.id]] += 1
+
+    def remove(pid: str) -> bool:
+        alive[pid] = False
+        for c in person_cells[pid]:
+            remaining[c] -= 1
+            if remaining[c] == 0 and selected_count[c] < lower[c]:
+                return False
+        return True
+
+    def remove_value(c: int) -> bool:
+        return all(remove(pid) for pid in alive if alive[pid] and c in person_cells[pid])
+
+    for c in range(len(cells)):
+        if upper[c] == 0 and not remove_value(c):
+            return None
+    selected: list[str] = []
+    for _ in range(structure.k):
+        best: tuple[Fraction, int, int] | None = None
+        for c in range(len(cells)):
+            needed = max(int(lower[c] - selected_count[c]), 0)
+            if selected_count[c] < lower[c] and remaining[c] < needed:
+                return None
+            if remaining[c] == 0 or upper[c] == 0:
+                continue
+            ratio = Fraction(needed, int(remaining[c]))
+            if best is None or ratio > best[0]:
+                best = (ratio, c, stream.randbelow(int(remaining[c])))
+        if best is None:
+            return None
+        _, c, position = best
+        candidates = [pid for pid in alive if alive[pid] and c in person_cells[pid]]
+        chosen = candidates[position]
+        selected.append(chosen)
+        for cc in person_cells[chosen]:
+            selected_count[cc] += 1
+        alive[chosen] = False
+        for cc in person_cells[chosen]:
+            remaining[cc] -= 1
+        household = household_of[chosen]
+        if household is not None:
+            for other in members[household]:
+                if alive[other] and not remove(other):
+                    return None
+        for cc in person_cells[chosen]:
+            if selected_count[cc] == upper[cc] and not remove_value(cc):
+                return None
+        if len(selected) < structure.k and not any(alive.values()):
+            return None
+    return sorted(selected)
+
+
+def _legacy_distribution(
+    structure: PoolStructure, samples: int, seed: str, report: Progress
+) -> Distribution:
+    """Estimate LEGACY's distribution from ``samples`` panels drawn from ``seed``.
+
+    Panels are mapped to compositions and counted; each class's probability is then the
+    empirical mean over its interchangeable members, which is the same estimate as counting
+    people one by one, with less variance.
+    """
+    class_of = {m: g for g, c in enumerate(structure.classes) for m in c.members}
+    stream = SeededStream(seed, "legacy-estimate")
+    rows: list[IntArray] = []
+    for i in range(max(samples, 1)):
+        panel = legacy_draw(structure, stream)
+        x = np.zeros(structure.n_classes, dtype=np.int64)
+        for pid in panel:
+            x[class_of[pid]] += 1
+        rows.append(x)
+        if i % 50 == 0:
+            report("LEGACY: estimating probabilities", i, samples)
+    matrix = np.array(rows, dtype=np.int64)
+    weights = np.full(len(rows), 1.0 / len(rows))
+    return Distribution.canonical(
+        structure,
+        "legacy",
+        matrix,
+        weights,
+        estimated=True,
+        stats={"samples": float(len(rows))},
+        min_weight=0.0,
+    )
+
+
+def legacy_draw(structure: PoolStructure, stream: SeededStream) -> list[str]:
+    """Run LEGACY until an attempt gives a panel that meets every quota."""
+    for _ in range(LEGACY_ATTEMPTS):
+        panel = legacy_panel(structure, stream)
+        if panel is not None and not structure.violations(_counts(structure, panel)):
+            return panel
+    raise SolverError(
+        "legacy-failed",
+        f"the LEGACY algorithm found no panel meeting the quotas in {LEGACY_ATTEMPTS} attempts; "
+        "try another algorithm",
+    )
+
+
+def _counts(structure: PoolStructure, panel: list[str]) -> IntArray:
+    class_of = {m: g for g, c in enumerate(structure.classes) for m in c.members}
+    x = np.zeros(structure.n_classes, dtype=np.int64)
+    for pid in panel:
+        x[class_of[pid]] += 1
+    return x

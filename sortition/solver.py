@@ -1,0 +1,162 @@
+"""Thin wrappers around the HiGHS solver (through ``highspy``) for the sortition algorithms.
+
+Two kinds of problem are solved:
+
+* :class:`CompositionOracle`: the integer program "find the feasible composition (count per
+  class) of largest weight", solved once per column-generation step;
+* :class:`RestrictedLP`: a linear program kept alive between solves so that rows and columns can
+  be added and costs changed with a warm start.
+
+HiGHS runs single-threaded with a fixed random seed so that the same input gives the same output
+in every process (Huangfu and Hall, "Parallelizing the dual revised simplex method",
+Mathematical Programming Computation 10, 119–142, 2018).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import highspy
+import numpy as np
+import numpy.typing as npt
+
+from sortition.errors import SolverError
+from sortition.structure import PoolStructure
+
+__all__ = ["CompositionOracle", "RestrictedLP"]
+
+INF = highspy.kHighsInf
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+def _new_highs() -> highspy.Highs:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("log_to_console", False)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("random_seed", 0)
+    return h
+
+
+def _status(h: highspy.Highs) -> str:
+    return str(h.modelStatusToString(h.getModelStatus()))
+
+
+class CompositionOracle:
+    """Finds feasible compositions by mixed-integer programming.
+
+    Variables are the counts ``x_g`` of each class (integers in ``[0, caps_g]``); constraints are
+    the quotas, the panel size and the household rows of ``structure``.
+    """
+
+    def __init__(self, structure: PoolStructure) -> None:
+        self.structure = structure
+        s = structure
+        h = _new_highs()
+        h.setOptionValue("mip_rel_gap", 1e-9)
+        h.setOptionValue("mip_abs_gap", 1e-10)
+        h.setOptionValue("mip_feasibility_tolerance", 1e-9)
+        n = s.n_classes
+        for g in range(n):
+            h.addVar(0.0, float(s.caps[g]))
+        h.changeColsIntegrality(
+            n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger)
+        )
+        for c in range(len(s.cells)):
+            idx = np.flatnonzero(s.membership[c]).astype(np.int32)
+            h.addRow(float(s.lower[c]), float(s.upper[c]), idx.size, idx, np.ones(idx.size))
+        h.addRow(float(s.k), float(s.k), n, np.arange(n, dtype=np.int32), np.ones(n))
+        for class_indices, units in s.household_rows:
+            idx = np.array(class_indices, dtype=np.int32)
+            h.addRow(-INF, float(units), idx.size, idx, np.ones(idx.size))
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        self._h = h
+        self.calls = 0
+
+    def best(self, weights: Sequence[float] | FloatArray) -> tuple[IntArray, float] | None:
+        """Return the feasible composition maximising ``weights @ x`` and its weight.
+
+        Returns ``None`` when no composition is feasible. The composition is checked with
+        exact integer arithmetic before it is returned.
+        """
+        s = self.structure
+        w = np.asarray(weights, dtype=np.float64)
+        n = s.n_classes
+        self._h.changeColsCost(n, np.arange(n, dtype=np.int32), w)
+        self._h.run()
+        self.calls += 1
+        status = self._h.getModelStatus()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return None
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise SolverError(
+                "solver-failed", f"HiGHS could not solve a panel ILP: {_status(self._h)}"
+            )
+        x = np.rint(np.asarray(self._h.getSolution().col_value)).astype(np.int64)
+        problems = s.violations(x)
+        if problems:
+            raise SolverError(
+                "solver-wrong",
+                "HiGHS returned a panel that breaks the rules: " + "; ".join(problems),
+            )
+        return x, float(w @ x)
+
+
+class RestrictedLP:
+    """A linear program over a growing set of rows or columns, re-solved with a warm start."""
+
+    def __init__(self, sense_max: bool = False) -> None:
+        h = _new_highs()
+        h.setOptionValue("primal_feasibility_tolerance", 1e-9)
+        h.setOptionValue("dual_feasibility_tolerance", 1e-9)
+        h.setOptionValue(
+            "simplex_strategy", 1
+        )  # dual simplex: new rows keep the basis dual feasible
+        h.setOptionValue("presolve", "off")  # presolve would discard the warm start
+        if sense_max:
+            h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        self.h = h
+
+    def add_var(self, cost: float, lower: float = 0.0, upper: float = INF) -> int:
+        """Add a column without coefficients; return its index."""
+        self.h.addVar(lower, upper)
+        index = int(self.h.getNumCol()) - 1
+        self.h.changeColCost(index, cost)
+        return index
+
+    def add_col(
+        self, cost: float, rows: Sequence[int], values: Sequence[float], lower: float = 0.0
+    ) -> int:
+        """Add a column with coefficients in existing rows; return its index."""
+        idx = np.asarray(rows, dtype=np.int32)
+        self.h.addCol(cost, lower, INF, idx.size, idx, np.asarray(values, dtype=np.float64))
+        return int(self.h.getNumCol()) - 1
+
+    def add_row(
+        self, lower: float, upper: float, cols: Sequence[int], values: Sequence[float]
+    ) -> int:
+        """Add a row over existing columns; return its index."""
+        idx = np.asarray(cols, dtype=np.int32)
+        self.h.addRow(lower, upper, idx.size, idx, np.asarray(values, dtype=np.float64))
+        return int(self.h.getNumRow()) - 1
+
+    def solve(self) -> tuple[float, FloatArray, FloatArray]:
+        """Solve; return the objective value, the column values and the row duals."""
+        if not self.is_optimal_after_solve():
+            raise SolverError("solver-failed", f"HiGHS could not solve an LP: {_status(self.h)}")
+        return self.solution()
+
+    def solution(self) -> tuple[float, FloatArray, FloatArray]:
+        """The objective value, column values and row duals of the last optimal solve."""
+        solution = self.h.getSolution()
+        return (
+            float(self.h.getInfo().objective_function_value),
+            np.asarray(solution.col_value, dtype=np.float64),
+            np.asarray(solution.row_dual, dtype=np.float64),
+        )
+
+    def is_optimal_after_solve(self) -> bool:
+        """Solve and say whether an optimum was found (without raising)."""
+        self.h.run()
+        return bool(self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal)
