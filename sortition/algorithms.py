@@ -273,13 +273,14 @@ def _leximin_fixing(
         objective, values, _ = _solve_relaxing(lp, fixed, n)
         while True:
             y = values[:n]
-            result = oracle.best(y / sizes)
-            if result is None:  # pragma: no cover
-                raise SolverError("solver-failed", "pricing found no feasible panel")
-            x, value = result
-            if value <= values[cap] + PRICING_TOLERANCE or not columns.add(x):
+            threshold = values[cap] + PRICING_TOLERANCE
+            x, value = _price(oracle, y / sizes)
+            if value <= threshold or not columns.add(x):
                 break
             add_panel(x)
+            for extra, _ in oracle.improving(y / sizes, threshold):
+                if columns.add(extra):
+                    add_panel(extra)
             objective, values, _ = _solve_relaxing(lp, fixed, n)
         y = values[:n]
         unfixed = np.isnan(fixed)
@@ -297,6 +298,13 @@ def _leximin_fixing(
             fixed[np.isnan(fixed)] = z
             break
     return fixed
+
+
+def _price(oracle: CompositionOracle, weights: FloatArray) -> tuple[IntArray, float]:
+    result = oracle.best(weights)
+    if result is None:  # pragma: no cover - the quotas were checked to be feasible
+        raise SolverError("solver-failed", "pricing found no feasible panel")
+    return result
 
 
 def _solve_relaxing(

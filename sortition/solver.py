@@ -57,6 +57,7 @@ class CompositionOracle:
         h.setOptionValue("mip_rel_gap", 1e-9)
         h.setOptionValue("mip_abs_gap", 1e-10)
         h.setOptionValue("mip_feasibility_tolerance", 1e-9)
+        h.setOptionValue("mip_improving_solution_save", True)
         n = s.n_classes
         for g in range(n):
             h.addVar(0.0, float(s.caps[g]))
@@ -93,14 +94,35 @@ class CompositionOracle:
             raise SolverError(
                 "solver-failed", f"HiGHS could not solve a panel ILP: {_status(self._h)}"
             )
-        x = np.rint(np.asarray(self._h.getSolution().col_value)).astype(np.int64)
-        problems = s.violations(x)
+        x = self._checked(self._h.getSolution().col_value)
+        return x, float(w @ x)
+
+    def improving(
+        self, weights: Sequence[float] | FloatArray, threshold: float
+    ) -> list[tuple[IntArray, float]]:
+        """The panels worth more than ``threshold`` that the last :meth:`best` call met on its way.
+
+        HiGHS records every improving solution of a branch-and-bound run; those above the
+        threshold are further columns for free.
+        """
+        w = np.asarray(weights, dtype=np.float64)
+        out = []
+        for saved in self._h.getSavedMipSolutions():
+            x = self._checked(saved.col_value)
+            value = float(w @ x)
+            if value > threshold:
+                out.append((x, value))
+        return out
+
+    def _checked(self, values: Sequence[float]) -> IntArray:
+        x = np.rint(np.asarray(values, dtype=np.float64)).astype(np.int64)
+        problems = self.structure.violations(x)
         if problems:
             raise SolverError(
                 "solver-wrong",
                 "HiGHS returned a panel that breaks the rules: " + "; ".join(problems),
             )
-        return x, float(w @ x)
+        return x
 
 
 class RestrictedLP:

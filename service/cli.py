@@ -1,0 +1,883 @@
+"""The ``stadmaken`` command line.
+
+One :class:`typer.Typer` app with a function per command. Today it has ``draw``; ``count``,
+``verify``, ``council`` and others will join it the same way: read the files with the cores'
+``io`` functions, run the core inside :func:`reported_errors`, and render the result as a
+report for people (rich, the default) or as one canonical JSON object (``--format json``).
+
+Output rules shared by every command:
+
+* results go to stdout (or to ``--out FILE``); messages, the seed notice, warnings and progress
+  go to stderr, so ``--format json`` on stdout is always exactly one JSON document;
+* an error of the cores (:class:`sortition.SortitionError`) is one line ``error: ...`` on stderr
+  naming file, row and column, with exit code 2 for bad input or quotas and 1 for a solver
+  failure; usage errors (missing or malformed options, files that do not exist) are reported by
+  typer with exit code 2; a traceback is only ever shown for a bug;
+* nothing but ids and quota feature values is ever shown of a person: other columns of a pool
+  file (names, addresses, e-mail) are not even read, and household keys are never printed.
+
+The sortition core is pure, so everything here that touches a terminal, a file or the clock is
+the command line's own business.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import statistics
+import sys
+import threading
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from pathlib import Path
+from types import TracebackType
+from typing import Annotated, Any, Final
+
+import typer
+from rich.console import Console, Group, RenderableType
+from rich.status import Status
+from rich.table import Table
+from rich.text import Text
+
+from sortition import (
+    Algorithm,
+    Distribution,
+    DrawResult,
+    InputError,
+    Pool,
+    QuotaError,
+    Quotas,
+    SortitionError,
+    draw,
+    find_distribution,
+    new_seed,
+    read_people,
+    read_quotas,
+)
+
+__all__ = [
+    "AlgorithmName",
+    "DelayedStatus",
+    "DrawReport",
+    "OutputFormat",
+    "QuotaRow",
+    "app",
+    "build_draw_report",
+    "draw_report_json",
+    "exit_code",
+    "render_draw_report",
+    "reported_errors",
+]
+
+#: Exit code of a usage error, bad input file or impossible quotas (as click uses for usage).
+EXIT_INPUT: Final = 2
+#: Exit code of a failure that is not the user's input (a solver failure).
+EXIT_FAILURE: Final = 1
+#: Probabilities are rounded to this many decimals in every output, so that outputs compare
+#: byte for byte.
+PROBABILITY_DECIMALS: Final = 12
+#: The report lists at most this many of the ids with the lowest probability.
+MAX_IDS_SHOWN: Final = 10
+#: Progress is shown only for work that takes longer than this many seconds.
+PROGRESS_DELAY: Final = 1.0
+#: Width of a table report written to a file (a terminal uses its own width).
+FILE_WIDTH: Final = 100
+
+app = typer.Typer(
+    name="stadmaken",
+    help="stadmaken: stratified sortition, participatory budgeting and vote counting.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals may hold personal data
+)
+
+
+class AlgorithmName(StrEnum):
+    """The selection algorithms offered by ``stadmaken draw``."""
+
+    LEXIMIN = "leximin"
+    MAXIMIN = "maximin"
+    NASH = "nash"
+    LEGACY = "legacy"
+
+
+_ALGORITHMS: Final[dict[AlgorithmName, Algorithm]] = {
+    AlgorithmName.LEXIMIN: "leximin",
+    AlgorithmName.MAXIMIN: "maximin",
+    AlgorithmName.NASH: "nash",
+    AlgorithmName.LEGACY: "legacy",
+}
+
+
+class OutputFormat(StrEnum):
+    """How a command writes its result."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+# --------------------------------------------------------------------------- shared machinery
+
+
+def _software_version() -> str:
+    try:
+        return package_version("stadmaken")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.splitlines())
+
+
+def exit_code(error: SortitionError) -> int:
+    """The exit code for an error of the cores.
+
+    Parameters
+    ----------
+    error : SortitionError
+        The error.
+
+    Returns
+    -------
+    int
+        ``2`` for :class:`~sortition.InputError` and :class:`~sortition.QuotaError` (the user's
+        files or options are wrong), ``1`` otherwise (:class:`~sortition.SolverError`: not the
+        user's fault).
+    """
+    return EXIT_INPUT if isinstance(error, InputError | QuotaError) else EXIT_FAILURE
+
+
+#: Quota errors about the pool as a whole rather than the quota file.
+_POOL_QUOTA_CODES: Final = frozenset({"pool-too-small"})
+#: Quota errors that concern neither file.
+_FILELESS_QUOTA_CODES: Final = frozenset({"bad-size"})
+
+
+@contextmanager
+def reported_errors(
+    *, quota_file: Path | None = None, people_file: Path | None = None
+) -> Iterator[None]:
+    """Turn an error of the cores into one line on stderr and an exit code.
+
+    The line is ``error: <file>, row R, column 'C': <message>`` with the parts that are known.
+    When the error names no file, the file it is about is filled in: the quota file for a
+    :class:`~sortition.QuotaError` (the pool file for ``pool-too-small``), the pool file for an
+    :class:`~sortition.InputError`.
+
+    Parameters
+    ----------
+    quota_file, people_file : Path, optional
+        The files of the command, to name in errors that do not name one.
+
+    Raises
+    ------
+    typer.Exit
+        With :func:`exit_code` of the error, after writing the line.
+    """
+    try:
+        yield
+    except SortitionError as error:
+        if error.file is None:
+            if isinstance(error, QuotaError):
+                if error.code in _POOL_QUOTA_CODES:
+                    error.file = None if people_file is None else str(people_file)
+                elif error.code not in _FILELESS_QUOTA_CODES:
+                    error.file = None if quota_file is None else str(quota_file)
+            elif isinstance(error, InputError):
+                error.file = None if people_file is None else str(people_file)
+        typer.echo(f"error: {_one_line(error.describe())}", err=True)
+        raise typer.Exit(exit_code(error)) from None
+
+
+@contextmanager
+def _solver_output_to_stderr() -> Iterator[None]:
+    """Send whatever native code writes to file descriptor 1 to stderr for a while.
+
+    HiGHS prints a banner on stdout (from C++, past ``sys.stdout``) the first time a solver is
+    made in a process; this keeps it, and any other native chatter, out of the results.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    try:
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:  # no usable file descriptors (an embedding host): nothing to protect
+        yield
+        return
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+class _EchoHandler(logging.Handler):
+    """Writes log records as ``warning: message`` lines on the current stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            typer.echo(f"{record.levelname.lower()}: {_one_line(record.getMessage())}", err=True)
+        except Exception:  # pragma: no cover - logging must never break the command
+            self.handleError(record)
+
+
+def _configure_logging(verbose: bool) -> None:
+    """Show the cores' warnings (and with ``verbose`` their info) on stderr, once."""
+    for name in ("sortition", "budgeting", "voting"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, _EchoHandler) for h in logger.handlers):
+            logger.addHandler(_EchoHandler())
+        logger.setLevel(logging.INFO if verbose else logging.WARNING)
+        logger.propagate = False
+
+
+class DelayedStatus:
+    """A progress callback that shows a transient rich spinner once work takes a while.
+
+    Nothing is shown unless ``console`` is a terminal; the spinner appears ``delay`` seconds
+    after entering the context, with the latest message, and disappears on exit.
+
+    Parameters
+    ----------
+    console : rich.console.Console
+        Where to show the spinner (stderr in the command line).
+    message : str
+        The message until the work reports its own.
+    delay : float
+        Seconds to wait before showing anything.
+
+    Examples
+    --------
+    >>> import io
+    >>> from rich.console import Console
+    >>> with DelayedStatus(Console(file=io.StringIO()), "Working") as progress:
+    ...     progress("Step", 1, 2)
+    """
+
+    def __init__(self, console: Console, message: str, *, delay: float = PROGRESS_DELAY) -> None:
+        self._console = console
+        self._message = message
+        self._delay = delay
+        self._lock = threading.Lock()
+        self._status: Status | None = None
+        self._timer: threading.Timer | None = None
+        self._closed = False
+
+    def __enter__(self) -> DelayedStatus:
+        if self._console.is_terminal:
+            self._timer = threading.Timer(self._delay, self._show)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        with self._lock:
+            self._closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+            if self._status is not None:
+                self._status.stop()
+                self._status = None
+
+    def _show(self) -> None:
+        with self._lock:
+            if self._closed or self._status is not None:
+                return
+            self._status = self._console.status(Text(self._message))
+            self._status.start()
+
+    def __call__(self, message: str, done: int, total: int) -> None:
+        """Record progress: ``message`` with ``done`` of ``total`` (0 if unknown)."""
+        text = f"{message} ({done}/{total})" if total > 0 else message
+        with self._lock:
+            self._message = text
+            if self._status is not None:
+                self._status.update(Text(text))
+
+    @property
+    def shown(self) -> bool:
+        """Whether the spinner is showing now."""
+        return self._status is not None
+
+
+def _write_output(text: str, out: Path | None) -> None:
+    """Write ``text`` to ``out``, or to stdout when ``out`` is None."""
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        with open(out, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        typer.echo(f"error: {out}: cannot write the output ({reason})", err=True)
+        raise typer.Exit(EXIT_INPUT) from None
+    typer.echo(f"wrote {out}", err=True)
+
+
+def _check_out(value: Path | None) -> Path | None:
+    """Reject an ``--out`` path that cannot be written, before any work is done."""
+    if value is None:
+        return None
+    if value.is_dir():
+        raise typer.BadParameter(f"'{value}' is a folder; give a file name")
+    parent = value.parent if str(value.parent) else Path(".")
+    if not parent.is_dir():
+        raise typer.BadParameter(f"the folder '{parent}' does not exist")
+    if not os.access(parent, os.W_OK) or (value.exists() and not os.access(value, os.W_OK)):
+        raise typer.BadParameter(f"no permission to write '{value}'")
+    return value
+
+
+def _split_columns(value: str | None) -> list[str]:
+    """Parse ``--households a,b``: comma-separated column names."""
+    if value is None:
+        return []
+    names = [name.strip() for name in value.split(",")]
+    if not all(names):
+        raise typer.BadParameter(
+            f"'{value}' has an empty column name; give names separated by commas, "
+            "for example postcode,huisnummer"
+        )
+    return names
+
+
+def _check_seed(value: str | None) -> str | None:
+    if value is not None and not value:
+        raise typer.BadParameter("the seed must not be empty")
+    return value
+
+
+def _check_id_column(value: str) -> str:
+    if not value.strip():
+        raise typer.BadParameter("the id column name must not be empty")
+    return value
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"stadmaken {_software_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also show the algorithms' timing notes.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Show the version."
+        ),
+    ] = False,
+) -> None:
+    """Set up output shared by every command.
+
+    Parameters
+    ----------
+    verbose : bool
+        Show the cores' info log lines on stderr (warnings are always shown).
+    version : bool
+        Print the version and exit.
+    """
+    _configure_logging(verbose)
+
+
+# --------------------------------------------------------------------------- draw: the data
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaRow:
+    """One quota with how many people have its value in the pool and on the panel."""
+
+    feature: str
+    value: str
+    min: int
+    max: int
+    pool: int
+    selected: int
+
+
+@dataclass(frozen=True, slots=True)
+class DrawReport:
+    """Everything ``stadmaken draw`` reports, in canonical order.
+
+    Attributes
+    ----------
+    algorithm : str
+        The algorithm that computed the distribution.
+    seed : str
+        The seed the panel was drawn with.
+    size : int
+        The panel size.
+    pool_size : int
+        Number of people in the pool.
+    features : tuple of str
+        The quota features, in the quota file's order.
+    households : tuple of str
+        The household columns (empty when the household rule was not applied).
+    selected : tuple of str
+        The panel's ids, sorted.
+    panel_features : dict
+        For every selected id, its value of each feature.
+    panel_index : int or None
+        Index of the drawn composition in the distribution (None for LEGACY).
+    probabilities : dict or None
+        Selection probability of every pool member, by id (sorted), rounded to
+        :data:`PROBABILITY_DECIMALS`; None for LEGACY without samples.
+    estimated : bool
+        True when the probabilities are Monte-Carlo estimates (LEGACY).
+    legacy_samples : int or None
+        The number of LEGACY panels behind the estimates (None for the other algorithms).
+    quotas : tuple of QuotaRow
+        The quotas in the quota file's order, with pool and panel counts.
+    note : str or None
+        A remark about the probabilities.
+    """
+
+    algorithm: str
+    seed: str
+    size: int
+    pool_size: int
+    features: tuple[str, ...]
+    households: tuple[str, ...]
+    selected: tuple[str, ...]
+    panel_features: dict[str, dict[str, str]]
+    panel_index: int | None
+    probabilities: dict[str, float] | None
+    estimated: bool
+    legacy_samples: int | None
+    quotas: tuple[QuotaRow, ...]
+    note: str | None
+
+    @property
+    def lowest(self) -> float | None:
+        """The lowest selection probability (None when not known)."""
+        return min(self.probabilities.values()) if self.probabilities else None
+
+    @property
+    def median(self) -> float | None:
+        """The median selection probability (None when not known)."""
+        if not self.probabilities:
+            return None
+        return round(statistics.median(self.probabilities.values()), PROBABILITY_DECIMALS)
+
+    @property
+    def highest(self) -> float | None:
+        """The highest selection probability (None when not known)."""
+        return max(self.probabilities.values()) if self.probabilities else None
+
+    @property
+    def ids_with_lowest(self) -> tuple[str, ...] | None:
+        """The ids whose (rounded) probability is the lowest, sorted."""
+        if not self.probabilities:
+            return None
+        lowest = self.lowest
+        return tuple(i for i, p in self.probabilities.items() if p == lowest)
+
+
+def build_draw_report(
+    pool: Pool,
+    quotas: Quotas,
+    distribution: Distribution,
+    result: DrawResult,
+    *,
+    households: Sequence[str] = (),
+    legacy_samples: int = 0,
+) -> DrawReport:
+    """Collect what ``stadmaken draw`` reports about a drawn panel.
+
+    Nothing depends on the order of the pool's rows: ids are sorted and counts are counts.
+
+    Parameters
+    ----------
+    pool, quotas : Pool, Quotas
+        The inputs of the draw.
+    distribution : Distribution
+        The distribution the panel was drawn from.
+    result : DrawResult
+        The drawn panel.
+    households : sequence of str
+        The household columns, to record.
+    legacy_samples : int
+        For LEGACY: how many panels the probabilities were estimated from (0: not estimated).
+
+    Returns
+    -------
+    DrawReport
+    """
+    people = {person.id: person for person in pool.people}
+    selected = tuple(sorted(result.selected))
+    in_pool = Counter((f, v) for p in pool.people for f, v in p.features.items())
+    on_panel = Counter((f, v) for i in selected for f, v in people[i].features.items())
+    rows = tuple(
+        QuotaRow(
+            q.feature,
+            q.value,
+            q.min,
+            q.max,
+            in_pool[(q.feature, q.value)],
+            on_panel[(q.feature, q.value)],
+        )
+        for q in quotas.quotas
+    )
+    features = quotas.features
+    legacy = distribution.algorithm == "legacy"
+    probabilities: dict[str, float] | None = None
+    note: str | None = None
+    if legacy and legacy_samples <= 0:
+        note = (
+            "LEGACY's selection probabilities are not computed; use --legacy-samples N to "
+            "estimate them from N panels"
+        )
+    else:
+        probabilities = {
+            i: round(p, PROBABILITY_DECIMALS) for i, p in sorted(distribution.probabilities.items())
+        }
+        if legacy:
+            note = (
+                f"probabilities are estimates from {legacy_samples} LEGACY panels drawn with "
+                "the seed"
+            )
+    return DrawReport(
+        algorithm=distribution.algorithm,
+        seed=result.seed,
+        size=len(selected),
+        pool_size=len(pool),
+        features=features,
+        households=tuple(households),
+        selected=selected,
+        panel_features={i: {f: people[i].features[f] for f in features} for i in selected},
+        panel_index=result.panel_index,
+        probabilities=probabilities,
+        estimated=distribution.estimated or legacy,
+        legacy_samples=legacy_samples if legacy else None,
+        quotas=rows,
+        note=note,
+    )
+
+
+def draw_report_json(report: DrawReport) -> str:
+    """The report as one JSON document: sorted keys, indent 2, UTF-8 text, final newline.
+
+    Equal reports give equal text, whatever the process.
+
+    Parameters
+    ----------
+    report : DrawReport
+
+    Returns
+    -------
+    str
+    """
+    lowest_ids = report.ids_with_lowest
+    document: dict[str, Any] = {
+        "algorithm": report.algorithm,
+        "households": list(report.households),
+        "legacy_samples": report.legacy_samples,
+        "note": report.note,
+        "panel_index": report.panel_index,
+        "pool_size": report.pool_size,
+        "probabilities": report.probabilities,
+        "probabilities_estimated": report.estimated,
+        "quotas": [
+            {
+                "feature": q.feature,
+                "value": q.value,
+                "min": q.min,
+                "max": q.max,
+                "pool": q.pool,
+                "selected": q.selected,
+            }
+            for q in report.quotas
+        ],
+        "seed": report.seed,
+        "selected": list(report.selected),
+        "size": report.size,
+        "software": {"name": "stadmaken", "version": _software_version()},
+        "summary": {
+            "min": report.lowest,
+            "median": report.median,
+            "max": report.highest,
+            "ids_with_min": None if lowest_ids is None else list(lowest_ids),
+        },
+    }
+    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+# --------------------------------------------------------------------------- draw: the report
+
+
+def _probability(value: float | None) -> str:
+    return "-" if value is None else f"{value:.6f}"
+
+
+def _listed(ids: Sequence[str]) -> str:
+    shown = ", ".join(ids[:MAX_IDS_SHOWN])
+    more = len(ids) - MAX_IDS_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def render_draw_report(report: DrawReport) -> RenderableType:
+    """The report as rich renderables, for a person to read.
+
+    All data goes in as :class:`rich.text.Text`, so ids and values are never read as markup.
+
+    Parameters
+    ----------
+    report : DrawReport
+
+    Returns
+    -------
+    rich.console.RenderableType
+    """
+    households = ", ".join(report.households) if report.households else "not applied"
+    heading = Text.assemble(
+        (f"Panel of {report.size}", "bold"),
+        f" drawn from {report.pool_size} people with {report.algorithm.upper()}",
+    )
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+    facts.add_row("algorithm", Text(report.algorithm))
+    facts.add_row("seed", Text(report.seed))
+    facts.add_row(
+        "panel index", Text("- (LEGACY)" if report.panel_index is None else str(report.panel_index))
+    )
+    facts.add_row(
+        "households",
+        Text(f"at most one per household ({households})" if report.households else households),
+    )
+
+    panel = Table(title="Selected panel", title_justify="left", show_lines=False)
+    panel.add_column("id")
+    for feature in report.features:
+        panel.add_column(Text(feature))
+    for person_id in report.selected:
+        values = report.panel_features[person_id]
+        panel.add_row(Text(person_id), *(Text(values[f]) for f in report.features))
+
+    quotas = Table(title="Quotas", title_justify="left")
+    quotas.add_column("feature")
+    quotas.add_column("value")
+    for name in ("min", "max", "in pool", "selected"):
+        quotas.add_column(name, justify="right")
+    for q in report.quotas:
+        quotas.add_row(
+            Text(q.feature), Text(q.value), str(q.min), str(q.max), str(q.pool), str(q.selected)
+        )
+
+    title = "Selection probabilities" + (" (estimated)" if report.estimated else "")
+    chances = Table.grid(padding=(0, 2))
+    chances.add_column(style="bold")
+    chances.add_column()
+    if report.probabilities is None:
+        chances.add_row("not computed", Text(report.note or ""))
+    else:
+        lowest = report.ids_with_lowest or ()
+        chances.add_row("lowest", _probability(report.lowest))
+        chances.add_row("median", _probability(report.median))
+        chances.add_row("highest", _probability(report.highest))
+        chances.add_row(
+            "lowest for", Text(f"{len(lowest)} " + ("person" if len(lowest) == 1 else "people"))
+        )
+        chances.add_row("", Text(_listed(lowest)))
+        if report.note:
+            chances.add_row("note", Text(report.note))
+
+    return Group(
+        heading,
+        Text(""),
+        facts,
+        Text(""),
+        panel,
+        Text(""),
+        quotas,
+        Text(""),
+        Text(title, style="bold"),
+        chances,
+    )
+
+
+def _table_text(renderable: RenderableType, width: int) -> str:
+    """Render to plain text (no colours) at ``width`` columns."""
+    console = Console(width=width, color_system=None, force_terminal=False, highlight=False)
+    with console.capture() as capture:
+        console.print(renderable)
+    return "".join(line.rstrip() + "\n" for line in capture.get().splitlines())
+
+
+# --------------------------------------------------------------------------- draw: the command
+
+_DRAW_HELP = """Draw a panel from a pool of people so that it meets the quotas.
+
+Computes the fairest distribution over all panels that meet the quotas (and the household
+rule), then draws one panel from it with a seed. The same files, size, algorithm and seed give
+the same panel everywhere, whatever the order of the rows.
+"""
+
+
+@app.command("draw", help=_DRAW_HELP)
+def draw_command(
+    people: Annotated[
+        Path,
+        typer.Option(
+            "--people",
+            help="Pool file (CSV or Excel): one row per person, a column per quota feature.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            show_default=False,
+        ),
+    ],
+    quotas: Annotated[
+        Path,
+        typer.Option(
+            "--quotas",
+            help="Quota file (CSV or Excel) with columns feature,value,min,max.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            show_default=False,
+        ),
+    ],
+    size: Annotated[
+        int, typer.Option("--size", "-k", min=1, help="Panel size.", show_default=False)
+    ],
+    algorithm: Annotated[
+        AlgorithmName,
+        typer.Option(case_sensitive=False, help="Fairness objective of the distribution."),
+    ] = AlgorithmName.LEXIMIN,
+    seed: Annotated[
+        str | None,
+        typer.Option(
+            callback=_check_seed,
+            help="Seed of the draw; without it a fresh one is drawn and shown.",
+            show_default=False,
+        ),
+    ] = None,
+    households: Annotated[
+        str | None,
+        typer.Option(
+            metavar="COL[,COL...]",
+            help="Columns that together identify a household; at most one per household "
+            "is selected.",
+            show_default=False,
+        ),
+    ] = None,
+    id_column: Annotated[
+        str, typer.Option(callback=_check_id_column, help="Column with each person's id.")
+    ] = "id",
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", case_sensitive=False, help="A report to read, or JSON."),
+    ] = OutputFormat.TABLE,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            callback=_check_out,
+            dir_okay=False,
+            help="Write the output to this file instead of stdout.",
+            show_default=False,
+        ),
+    ] = None,
+    legacy_samples: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="For --algorithm legacy: estimate the selection probabilities from this many "
+            "panels (0: do not estimate).",
+        ),
+    ] = 0,
+) -> None:
+    """Draw a panel and report it (``stadmaken draw``).
+
+    Parameters
+    ----------
+    people : Path
+        The pool file.
+    quotas : Path
+        The quota file.
+    size : int
+        The panel size, at least 1.
+    algorithm : AlgorithmName
+        The fairness objective.
+    seed : str, optional
+        The seed; a fresh one from :func:`sortition.new_seed` when omitted.
+    households : str, optional
+        Comma-separated household columns.
+    id_column : str
+        The id column.
+    output_format : OutputFormat
+        ``table`` (a report) or ``json``.
+    out : Path, optional
+        Output file instead of stdout.
+    legacy_samples : int
+        Panels to estimate LEGACY's probabilities from.
+
+    Raises
+    ------
+    typer.Exit
+        With code 2 for bad input or quotas, 1 for a solver failure.
+    """
+    household_columns = _split_columns(households)
+    chosen = _ALGORITHMS[algorithm]
+    if legacy_samples and algorithm is not AlgorithmName.LEGACY:
+        typer.echo("note: --legacy-samples only applies to --algorithm legacy", err=True)
+    fresh_seed = seed is None
+    if seed is None:
+        seed = new_seed()
+
+    stderr = Console(stderr=True, highlight=False)
+    with (
+        reported_errors(quota_file=quotas, people_file=people),
+        DelayedStatus(stderr, "Reading the files") as progress,
+        _solver_output_to_stderr(),
+    ):
+        quota_table = read_quotas(quotas)
+        pool = read_people(
+            people, quota_table, id_column=id_column, household_columns=household_columns
+        )
+        progress(f"Computing the {chosen.upper()} distribution", 0, 0)
+        distribution = find_distribution(
+            pool,
+            quota_table,
+            size,
+            algorithm=chosen,
+            progress=progress,
+            legacy_samples=max(legacy_samples, 1),
+            seed=seed,
+        )
+        progress("Drawing the panel", 0, 0)
+        result = draw(distribution, seed)
+
+    if fresh_seed:
+        typer.echo(f"seed: {seed} (use --seed {seed} to repeat this draw)", err=True)
+    report = build_draw_report(
+        pool,
+        quota_table,
+        distribution,
+        result,
+        households=household_columns,
+        legacy_samples=legacy_samples,
+    )
+    if output_format is OutputFormat.JSON:
+        _write_output(draw_report_json(report), out)
+    elif out is not None:
+        _write_output(_table_text(render_draw_report(report), FILE_WIDTH), out)
+    else:
+        Console(highlight=False).print(render_draw_report(report))
