@@ -61,6 +61,39 @@ from typing import Any
 ALGORITHMS = ("maximin", "leximin", "legacy", "nash")
 
 
+class StderrProgress:
+    """A ``ProgressReporter`` that writes ``[progress]`` lines to stderr, at most one a second.
+
+    The harness keeps the last one when it kills a run, to show how far it got.
+    """
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.last = -1e9
+        self.phase = ""
+        self.total: int | None = None
+
+    def _say(self, text: str) -> None:
+        elapsed = time.perf_counter() - self.start
+        sys.stderr.write(f"[progress] {elapsed:.1f}s {text}\n")
+        sys.stderr.flush()
+        self.last = time.perf_counter()
+
+    def start_phase(
+        self, name: str, total: int | None = None, *, message: str | None = None
+    ) -> None:
+        self.phase, self.total = name, total
+        self._say(f"{name}: start ({message or ''})")
+
+    def update(self, current: int, *, message: str | None = None) -> None:
+        if time.perf_counter() - self.last >= 1.0:
+            of = f"/{self.total}" if self.total else ""
+            self._say(f"{self.phase}: {current}{of} {message or ''}")
+
+    def end_phase(self) -> None:
+        self._say(f"{self.phase}: done")
+
+
 def read_job(argv: list[str]) -> dict[str, Any]:
     """The job from argv (JSON text or ``@file``) or, without arguments, from stdin."""
     if len(argv) > 1:
@@ -230,7 +263,9 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
             "nash": find_distribution_nash,
         }[effective]
         start = time.perf_counter()
-        committees, panel_probs, _ = find(features, people, k, [], DEFAULT_BACKEND)
+        committees, panel_probs, _ = find(
+            features, people, k, [], DEFAULT_BACKEND, progress_reporter=StderrProgress()
+        )
         committees, panel_probs = standardize_distribution(committees, panel_probs)
         probabilities = marginals(people, committees, panel_probs)
         seconds = time.perf_counter() - start

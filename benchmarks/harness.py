@@ -93,6 +93,8 @@ def run_job(
         stdout = out.read().decode(errors="replace")
         stderr = err.read().decode(errors="replace")
 
+    progress = [line for line in stderr.splitlines() if line.startswith("[progress]")]
+    last_progress = progress[-1][len("[progress] ") :] if progress else None
     peak_os = _maxrss_mb(usage.ru_maxrss)
     cpu = round(usage.ru_utime + usage.ru_stime, 2)
     if timed_out:
@@ -103,7 +105,9 @@ def run_job(
             "probabilities": {},
             "n_panels": 0,
             "peak_rss_mb": peak_os,
-            "message": f"killed after {timeout_s:g} s",
+            "message": f"killed after {timeout_s:g} s"
+            + (f"; last progress: {last_progress}" if last_progress else ""),
+            "last_progress": last_progress,
             "wall_seconds": wall,
             "peak_rss_mb_os": peak_os,
             "cpu_seconds_os": cpu,
@@ -124,6 +128,7 @@ def run_job(
         }
     elif result.get("status") != "ok":
         result.setdefault("stderr_tail", stderr[-4000:])
+    result["last_progress"] = last_progress
     result["wall_seconds"] = wall
     result["peak_rss_mb_os"] = peak_os
     result["cpu_seconds_os"] = cpu

@@ -25,6 +25,7 @@ import csv
 import inspect
 import json
 import os
+import re
 import resource
 import sys
 import time
@@ -33,6 +34,30 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+class StderrProgress:
+    """A progress callback ``(message, done, total)`` writing ``[progress]`` lines to stderr.
+
+    At most one line a second, except that a new kind of message (its text up to the first
+    digit) is always written; the harness keeps the last line when it kills a run, to show how
+    far it got.
+    """
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.last = -1e9
+        self.kind = ""
+
+    def __call__(self, message: str, done: float | None = None, total: float | None = None) -> None:
+        now = time.perf_counter()
+        kind = re.split(r"\d", message, maxsplit=1)[0]
+        if now - self.last >= 1.0 or kind != self.kind:
+            of = f"/{total:g}" if total else ""
+            at = f" {done:g}{of}" if done is not None else ""
+            sys.stderr.write(f"[progress] {now - self.start:.1f}s {message}{at}\n")
+            sys.stderr.flush()
+            self.last, self.kind = now, kind
 
 
 def read_job(argv: list[str]) -> dict[str, Any]:
@@ -88,6 +113,9 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         options["seed"] = str(seed)
     if "legacy_samples" in parameters and "legacy_samples" in job and algorithm == "legacy":
         options.setdefault("legacy_samples", int(job["legacy_samples"]))
+
+    if "progress" in parameters and "progress" not in options:
+        options["progress"] = StderrProgress()
 
     start = time.perf_counter()
     dist = find_distribution(pool, quotas, k, algorithm=algorithm, **options)

@@ -294,6 +294,9 @@ def check_goals(rows: Sequence[Row]) -> list[str]:
         label = f"{instance} {algorithm.upper()} <= {limit:g} s" + (
             f" with min probability {min_p:g}" if min_p is not None else ""
         )
+        if row is not None and row.ours is not None and row.ours.get("status") == "timeout":
+            lines.append(f"  FAIL  {label}: killed at {row.ours['timeout_s']:g} s")
+            continue
         if row is None or not _ok(row.ours):
             why = "not run" if row is None or row.ours is None else row.ours.get("status")
             lines.append(f"  N/A   {label} (ours: {why})")
@@ -311,7 +314,14 @@ def check_goals(rows: Sequence[Row]) -> list[str]:
         label = f"{row.instance} MAXIMIN ours >= 10x faster, min p no lower (within {TOLERANCE:g})"
         ratio, lower = time_ratio(row)
         if ratio is None:
-            lines.append(f"  N/A   {label}")
+            ours_status = (row.ours or {}).get("status")
+            if ours_status == "timeout" and _ok(row.anchor):
+                lines.append(f"  FAIL  {label}: ours killed at the time limit, the anchor finished")
+            else:
+                anchor_status = (row.anchor or {}).get("status", "not run")
+                lines.append(
+                    f"  N/A   {label} (ours: {ours_status or 'not run'}, anchor: {anchor_status})"
+                )
             continue
         assert row.ours is not None and row.anchor is not None
         fast = ratio >= 10
@@ -405,11 +415,44 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--anchor-python", type=Path, default=ANCHOR_VENV / "bin" / "python")
     parser.add_argument("--our-python", default=sys.executable)
     parser.add_argument("--out", type=Path, help="where to save the raw JSON results")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="JSON",
+        help="run nothing: print the table and goals of a saved results file",
+    )
     return parser.parse_args(argv)
+
+
+def print_report(rows: Sequence[Row], env: dict[str, Any], with_goals: bool) -> None:
+    print(
+        f"environment: {env.get('cores')} cores, {env.get('cpu') or 'cpu unknown'}, Python "
+        f"{env.get('python')}, anchor {env.get('anchor') or 'not run'}, "
+        f"timeout {env.get('timeout_s'):g} s"
+    )
+    print(render_table(rows))
+    for note in footnotes(rows):
+        print(note)
+    if with_goals:
+        print("goals:")
+        for text in check_goals(rows):
+            print(text)
+
+
+def report_saved(path: Path) -> int:
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    rows = [
+        Row(r["instance"], r["n"], r["k"], r["algorithm"], r.get("ours"), r.get("anchor"))
+        for r in payload["runs"]
+    ]
+    print_report(rows, payload["environment"], any(r.ours for r in rows))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.report:
+        return report_saved(args.report)
     version = anchor_version(args.anchor_python)
     if args.anchor and version is None:
         print(f"anchor: skipped: {args.anchor_python} not found; run benchmarks/setup_anchor.sh")
@@ -451,17 +494,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     env = environment(args, version)
     print()
-    print(
-        f"environment: {env['cores']} cores, {env['cpu'] or 'cpu unknown'}, Python "
-        f"{env['python']}, anchor {env['anchor'] or 'not run'}, timeout {args.timeout:g} s"
-    )
-    print(render_table(rows))
-    for note in footnotes(rows):
-        print(note)
-    if args.ours:
-        print("goals:")
-        for text in check_goals(rows):
-            print(text)
+    print_report(rows, env, args.ours)
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = args.out or RESULTS / f"bench-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.json"

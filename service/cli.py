@@ -28,8 +28,9 @@ import os
 import statistics
 import sys
 import threading
+import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -37,7 +38,7 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
 from types import TracebackType
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 from rich.console import Console, Group, RenderableType
@@ -45,21 +46,8 @@ from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
-from sortition import (
-    Algorithm,
-    Distribution,
-    DrawResult,
-    InputError,
-    Pool,
-    QuotaError,
-    Quotas,
-    SortitionError,
-    draw,
-    find_distribution,
-    new_seed,
-    read_people,
-    read_quotas,
-)
+if TYPE_CHECKING:  # the cores are imported when a command runs, so --help stays quick
+    from sortition import Algorithm, Distribution, DrawResult, Pool, Quotas, SortitionError
 
 __all__ = [
     "AlgorithmName",
@@ -82,6 +70,8 @@ EXIT_FAILURE: Final = 1
 #: Probabilities are rounded to this many decimals in every output, so that outputs compare
 #: byte for byte.
 PROBABILITY_DECIMALS: Final = 12
+#: Probabilities this close to the lowest count as the lowest (the solvers' precision).
+PROBABILITY_TOLERANCE: Final = 1e-9
 #: The report lists at most this many of the ids with the lowest probability.
 MAX_IDS_SHOWN: Final = 10
 #: Progress is shown only for work that takes longer than this many seconds.
@@ -106,13 +96,15 @@ class AlgorithmName(StrEnum):
     NASH = "nash"
     LEGACY = "legacy"
 
-
-_ALGORITHMS: Final[dict[AlgorithmName, Algorithm]] = {
-    AlgorithmName.LEXIMIN: "leximin",
-    AlgorithmName.MAXIMIN: "maximin",
-    AlgorithmName.NASH: "nash",
-    AlgorithmName.LEGACY: "legacy",
-}
+    def core_name(self) -> Algorithm:
+        """The name :func:`sortition.find_distribution` takes."""
+        names: dict[AlgorithmName, Algorithm] = {
+            AlgorithmName.LEXIMIN: "leximin",
+            AlgorithmName.MAXIMIN: "maximin",
+            AlgorithmName.NASH: "nash",
+            AlgorithmName.LEGACY: "legacy",
+        }
+        return names[self]
 
 
 class OutputFormat(StrEnum):
@@ -151,6 +143,8 @@ def exit_code(error: SortitionError) -> int:
         files or options are wrong), ``1`` otherwise (:class:`~sortition.SolverError`: not the
         user's fault).
     """
+    from sortition import InputError, QuotaError
+
     return EXIT_INPUT if isinstance(error, InputError | QuotaError) else EXIT_FAILURE
 
 
@@ -181,6 +175,8 @@ def reported_errors(
     typer.Exit
         With :func:`exit_code` of the error, after writing the line.
     """
+    from sortition import InputError, QuotaError, SortitionError
+
     try:
         yield
     except SortitionError as error:
@@ -219,6 +215,10 @@ def _solver_output_to_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+#: The packages whose log lines the command line shows.
+_CORES: Final = ("sortition", "budgeting", "voting")
+
+
 class _EchoHandler(logging.Handler):
     """Writes log records as ``warning: message`` lines on the current stderr."""
 
@@ -229,21 +229,34 @@ class _EchoHandler(logging.Handler):
             self.handleError(record)
 
 
-def _configure_logging(verbose: bool) -> None:
-    """Show the cores' warnings (and with ``verbose`` their info) on stderr, once."""
-    for name in ("sortition", "budgeting", "voting"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(h, _EchoHandler) for h in logger.handlers):
-            logger.addHandler(_EchoHandler())
-        logger.setLevel(logging.INFO if verbose else logging.WARNING)
-        logger.propagate = False
+def _log_to_stderr(verbose: bool) -> Callable[[], None]:
+    """Show the cores' warnings (with ``verbose`` also their info) on stderr.
+
+    Returns the function that undoes it, so that a command leaves logging as it found it (which
+    matters when the app runs inside another program, such as a test).
+    """
+    handler = _EchoHandler(logging.INFO if verbose else logging.WARNING)
+    loggers = [logging.getLogger(name) for name in _CORES]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        if verbose and not logger.isEnabledFor(logging.INFO):
+            logger.setLevel(logging.INFO)
+
+    def undo() -> None:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+    return undo
 
 
 class DelayedStatus:
     """A progress callback that shows a transient rich spinner once work takes a while.
 
     Nothing is shown unless ``console`` is a terminal; the spinner appears ``delay`` seconds
-    after entering the context, with the latest message, and disappears on exit.
+    after entering the context, with the latest message and the seconds elapsed, and
+    disappears on exit.
 
     Parameters
     ----------
@@ -270,8 +283,10 @@ class DelayedStatus:
         self._status: Status | None = None
         self._timer: threading.Timer | None = None
         self._closed = False
+        self._started = time.monotonic()
 
     def __enter__(self) -> DelayedStatus:
+        self._started = time.monotonic()
         if self._console.is_terminal:
             self._timer = threading.Timer(self._delay, self._show)
             self._timer.daemon = True
@@ -296,16 +311,17 @@ class DelayedStatus:
         with self._lock:
             if self._closed or self._status is not None:
                 return
-            self._status = self._console.status(Text(self._message))
+            self._status = self._console.status(self)  # rendered by __rich__ at every refresh
             self._status.start()
+
+    def __rich__(self) -> Text:
+        """The latest message and the seconds since the work began."""
+        seconds = int(time.monotonic() - self._started)
+        return Text(f"{self._message}  ·  {seconds} s")
 
     def __call__(self, message: str, done: int, total: int) -> None:
         """Record progress: ``message`` with ``done`` of ``total`` (0 if unknown)."""
-        text = f"{message} ({done}/{total})" if total > 0 else message
-        with self._lock:
-            self._message = text
-            if self._status is not None:
-                self._status.update(Text(text))
+        self._message = f"{message} ({done}/{total})" if total > 0 else message
 
     @property
     def shown(self) -> bool:
@@ -343,16 +359,17 @@ def _check_out(value: Path | None) -> Path | None:
 
 
 def _split_columns(value: str | None) -> list[str]:
-    """Parse ``--households a,b``: comma-separated column names."""
-    if value is None:
-        return []
-    names = [name.strip() for name in value.split(",")]
-    if not all(names):
+    """Split ``--households a,b`` into column names (checked by :func:`_check_columns`)."""
+    return [] if value is None else [name.strip() for name in value.split(",")]
+
+
+def _check_columns(value: str | None) -> str | None:
+    if not all(_split_columns(value)):
         raise typer.BadParameter(
             f"'{value}' has an empty column name; give names separated by commas, "
             "for example postcode,huisnummer"
         )
-    return names
+    return value
 
 
 def _check_seed(value: str | None) -> str | None:
@@ -375,6 +392,7 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Also show the algorithms' timing notes.")
     ] = False,
@@ -389,12 +407,14 @@ def main(
 
     Parameters
     ----------
+    ctx : typer.Context
+        The command's context; logging is restored when it closes.
     verbose : bool
         Show the cores' info log lines on stderr (warnings are always shown).
     version : bool
         Print the version and exit.
     """
-    _configure_logging(verbose)
+    ctx.call_on_close(_log_to_stderr(verbose))
 
 
 # --------------------------------------------------------------------------- draw: the data
@@ -483,11 +503,16 @@ class DrawReport:
 
     @property
     def ids_with_lowest(self) -> tuple[str, ...] | None:
-        """The ids whose (rounded) probability is the lowest, sorted."""
+        """The ids whose probability is the lowest, sorted.
+
+        Probabilities within :data:`PROBABILITY_TOLERANCE` of the lowest count as the lowest:
+        the solvers find them to about that precision, so people the algorithm treats alike may
+        differ in the last digits.
+        """
         if not self.probabilities:
             return None
-        lowest = self.lowest
-        return tuple(i for i, p in self.probabilities.items() if p == lowest)
+        bound = min(self.probabilities.values()) + PROBABILITY_TOLERANCE
+        return tuple(i for i, p in self.probabilities.items() if p <= bound)
 
 
 def build_draw_report(
@@ -723,12 +748,12 @@ def _table_text(renderable: RenderableType, width: int) -> str:
 
 # --------------------------------------------------------------------------- draw: the command
 
-_DRAW_HELP = """Draw a panel from a pool of people so that it meets the quotas.
-
-Computes the fairest distribution over all panels that meet the quotas (and the household
-rule), then draws one panel from it with a seed. The same files, size, algorithm and seed give
-the same panel everywhere, whatever the order of the rows.
-"""
+_DRAW_HELP = (
+    "Draw a panel from a pool of people so that it meets the quotas.\n\n"
+    "Computes the fairest distribution over all panels that meet the quotas (and the "
+    "household rule), then draws one panel from it with a seed. The same files, size, "
+    "algorithm and seed give the same panel everywhere, whatever the order of the rows."
+)
 
 
 @app.command("draw", help=_DRAW_HELP)
@@ -737,6 +762,7 @@ def draw_command(
         Path,
         typer.Option(
             "--people",
+            metavar="FILE",
             help="Pool file (CSV or Excel): one row per person, a column per quota feature.",
             exists=True,
             dir_okay=False,
@@ -748,6 +774,7 @@ def draw_command(
         Path,
         typer.Option(
             "--quotas",
+            metavar="FILE",
             help="Quota file (CSV or Excel) with columns feature,value,min,max.",
             exists=True,
             dir_okay=False,
@@ -756,7 +783,8 @@ def draw_command(
         ),
     ],
     size: Annotated[
-        int, typer.Option("--size", "-k", min=1, help="Panel size.", show_default=False)
+        int,
+        typer.Option("--size", "-k", min=1, metavar="K", help="Panel size.", show_default=False),
     ],
     algorithm: Annotated[
         AlgorithmName,
@@ -766,6 +794,7 @@ def draw_command(
         str | None,
         typer.Option(
             callback=_check_seed,
+            metavar="SEED",
             help="Seed of the draw; without it a fresh one is drawn and shown.",
             show_default=False,
         ),
@@ -773,6 +802,7 @@ def draw_command(
     households: Annotated[
         str | None,
         typer.Option(
+            callback=_check_columns,
             metavar="COL[,COL...]",
             help="Columns that together identify a household; at most one per household "
             "is selected.",
@@ -780,7 +810,10 @@ def draw_command(
         ),
     ] = None,
     id_column: Annotated[
-        str, typer.Option(callback=_check_id_column, help="Column with each person's id.")
+        str,
+        typer.Option(
+            callback=_check_id_column, metavar="NAME", help="Column with each person's id."
+        ),
     ] = "id",
     output_format: Annotated[
         OutputFormat,
@@ -790,6 +823,7 @@ def draw_command(
         Path | None,
         typer.Option(
             callback=_check_out,
+            metavar="FILE",
             dir_okay=False,
             help="Write the output to this file instead of stdout.",
             show_default=False,
@@ -799,6 +833,7 @@ def draw_command(
         int,
         typer.Option(
             min=0,
+            metavar="N",
             help="For --algorithm legacy: estimate the selection probabilities from this many "
             "panels (0: do not estimate).",
         ),
@@ -834,8 +869,10 @@ def draw_command(
     typer.Exit
         With code 2 for bad input or quotas, 1 for a solver failure.
     """
+    from sortition import draw, find_distribution, new_seed, read_people, read_quotas
+
     household_columns = _split_columns(households)
-    chosen = _ALGORITHMS[algorithm]
+    chosen = algorithm.core_name()
     if legacy_samples and algorithm is not AlgorithmName.LEGACY:
         typer.echo("note: --legacy-samples only applies to --algorithm legacy", err=True)
     fresh_seed = seed is None

@@ -58,10 +58,12 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Column generation stops when no panel improves the dual by more than this.
 PRICING_TOLERANCE = 1e-9
+#: Extra pricing rounds per LP solve, each with the weights of the classes just covered halved.
+BATCH = 10
 #: A class whose dual weight exceeds this at a LEXIMIN stage's optimum is fixed at that stage.
 FIX_TOLERANCE = 1e-9
 #: NASH stops when the duality gap per person, in log-probability, is below this.
-NASH_TOLERANCE = 1e-7
+NASH_TOLERANCE = 1e-5
 #: LEGACY attempts before giving up (the greedy algorithm may paint itself into a corner).
 LEGACY_ATTEMPTS = 100
 
@@ -142,12 +144,7 @@ def find_distribution(
     if algorithm == "nash":
         weights = _nash(structure, oracle, columns, covered, report)
     else:
-        fixed = _leximin_fixing(structure, oracle, columns, covered, report, algorithm == "maximin")
-        weights = (
-            _maximin_primal(columns, covered)
-            if algorithm == "maximin"
-            else _leximin_primal(structure, columns, fixed)
-        )
+        weights = _leximin(structure, oracle, columns, covered, report, algorithm == "maximin")
     stats = {
         "seconds": time.perf_counter() - started,
         "pricing_calls": float(oracle.calls),
@@ -227,7 +224,7 @@ def _cover(
     return covered
 
 
-def _leximin_fixing(
+def _leximin(
     structure: PoolStructure,
     oracle: CompositionOracle,
     columns: _Columns,
@@ -235,135 +232,102 @@ def _leximin_fixing(
     report: Progress,
     first_stage_only: bool,
 ) -> FloatArray:
-    """Run the LEXIMIN stages; return each class's fixed probability.
+    """Run the LEXIMIN stages; return the probability of each panel in ``columns``.
 
-    Stage ``t`` solves, by column generation on its dual (Flanigan et al. 2021, Methods, "LEXIMIN"):
+    Stage ``t`` solves, by column generation (Flanigan et al. 2021, Methods, "LEXIMIN"):
 
     .. math::
 
-        \\min\\ \\hat y - \\sum_{g \\in F} q_g y_g \\quad \\text{s.t.}\\quad
-        \\sum_g \\frac{x_{Pg}}{n_g} y_g \\le \\hat y \\ \\forall P, \\quad
-        \\sum_{g \\notin F} y_g = 1, \\quad y, \\hat y \\ge 0,
+        \max z \quad\text{s.t.}\quad \sum_P \pi_P \frac{x_{Pg}}{n_g} \ge z \ (g \notin F),
+        \quad \sum_P \pi_P \frac{x_{Pg}}{n_g} \ge q_g \ (g \in F),
+        \quad \sum_P \pi_P \le 1, \quad \pi \ge 0,
 
-    where ``F`` holds the classes fixed at earlier stages with probabilities ``q``. Its optimum
-    ``z`` is the largest minimum probability of the unfixed classes; classes with positive dual
-    weight cannot exceed ``z`` (complementary slackness) and are fixed at it. MAXIMIN is the
-    first stage alone.
+    where ``F`` holds the classes fixed at earlier stages with probabilities ``q``. A panel ``P``
+    improves the restricted problem when ``sum_g y_g x_Pg / n_g`` exceeds the dual ``y0`` of the
+    last row (pricing, see :meth:`CompositionOracle.price`). At the optimum ``z``, classes with
+    positive dual ``y_g`` cannot exceed ``z`` in any optimum (complementary slackness) and are
+    fixed at it. MAXIMIN is the first stage alone.
+
+    The problem is kept in this column form, with one row per class, so that the simplex basis
+    stays as small as the number of classes however many panels are added.
     """
     n = structure.n_classes
     sizes = structure.sizes.astype(np.float64)
+    classes = np.flatnonzero(covered)
+    row_of = {int(g): i for i, g in enumerate(classes)}
     fixed = np.full(n, np.nan)
     fixed[~covered] = 0.0
-    lp = RestrictedLP()
-    for _ in range(n):
-        lp.add_var(0.0)
-    cap = lp.add_var(1.0)
-    unfixed_cols = np.flatnonzero(np.isnan(fixed))
-    norm_row = lp.add_row(1.0, 1.0, list(unfixed_cols), [1.0] * len(unfixed_cols))
+    lp = RestrictedLP(sense_max=True, primal=True)
+    level = lp.add_var(1.0, lower=-INF)
+    for _ in classes:
+        lp.add_row(0.0, INF, [level], [-1.0])
+    total_row = lp.add_row(-INF, 1.0, [], [])
 
     def add_panel(x: IntArray) -> None:
         nz, share = columns.shares(x)
-        lp.add_row(-INF, 0.0, [*nz.tolist(), cap], [*share.tolist(), -1.0])
+        lp.add_col(0.0, [*(row_of[int(g)] for g in nz), total_row], [*share.tolist(), 1.0])
 
     for x in columns.rows:
         add_panel(x)
     stage = 0
-    while np.isnan(fixed).any():
+    while True:
         stage += 1
-        objective, values, _ = _solve_relaxing(lp, fixed, n)
         while True:
-            y = values[:n]
-            threshold = values[cap] + PRICING_TOLERANCE
-            x, value = _price(oracle, y / sizes)
-            if value <= threshold or not columns.add(x):
+            objective, duals = _solve_stage(lp, fixed, classes)
+            y = np.zeros(n)
+            y[classes] = np.abs(duals[: len(classes)])
+            threshold = abs(duals[total_row]) + PRICING_TOLERANCE
+            priced = oracle.price(y / sizes, threshold)
+            if priced.x is None or priced.value <= threshold or not columns.add(priced.x):
                 break
-            add_panel(x)
+            add_panel(priced.x)
             for extra, _ in oracle.improving(y / sizes, threshold):
                 if columns.add(extra):
                     add_panel(extra)
-            objective, values, _ = _solve_relaxing(lp, fixed, n)
-        y = values[:n]
+            # more columns per LP solve: price again with the classes just covered damped
+            damped = y / sizes
+            x = priced.x
+            for _ in range(BATCH):
+                damped = np.where(x > 0, damped * 0.5, damped)
+                again = oracle.price(damped, -INF)
+                if again.x is None:
+                    break
+                x = again.x
+                if float(x @ (y / sizes)) > threshold and columns.add(x):
+                    add_panel(x)
         unfixed = np.isnan(fixed)
         newly = unfixed & (y > FIX_TOLERANCE)
         if not newly.any():
             newly = unfixed & (y >= y[unfixed].max())
         z = max(0.0, objective)
         fixed[newly] = z
-        for g in np.flatnonzero(newly):
-            lp.h.changeCoeff(norm_row, int(g), 0.0)
-            lp.h.changeColCost(int(g), -z)
         done = int(structure.sizes[~np.isnan(fixed)].sum())
         report(f"LEXIMIN stage {stage}: fixed probability {z:.6f}", done, int(sizes.sum()))
-        if first_stage_only:
-            fixed[np.isnan(fixed)] = z
+        if first_stage_only or not np.isnan(fixed).any():
             break
-    return fixed
+        for g in np.flatnonzero(newly):
+            lp.h.changeCoeff(row_of[int(g)], level, 0.0)
+            lp.h.changeRowBounds(row_of[int(g)], float(fixed[g]), INF)
+    _, values, _ = lp.solution()
+    return np.clip(values[level + 1 :], 0.0, None)
 
 
-def _price(oracle: CompositionOracle, weights: FloatArray) -> tuple[IntArray, float]:
-    result = oracle.best(weights)
-    if result is None:  # pragma: no cover - the quotas were checked to be feasible
-        raise SolverError("solver-failed", "pricing found no feasible panel")
-    return result
-
-
-def _solve_relaxing(
-    lp: RestrictedLP, fixed: FloatArray, n: int
-) -> tuple[float, FloatArray, FloatArray]:
+def _solve_stage(lp: RestrictedLP, fixed: FloatArray, classes: IntArray) -> tuple[float, FloatArray]:
     """Solve a LEXIMIN stage; if rounding made the fixed probabilities unattainable, lower them.
 
     The fixed probabilities come from earlier floating-point solves; if the current panels
-    cannot quite reach them, the dual is unbounded. Then every fixed probability is lowered by
-    1e-9 (at most 1,000 times) until the problem is solvable again.
+    cannot quite reach them, the problem is infeasible. Then every fixed probability is lowered
+    by 1e-9 (at most 1,000 times) until it is solvable again.
     """
     for _ in range(1000):
         if lp.is_optimal_after_solve():
-            return lp.solution()
-        for g in np.flatnonzero(~np.isnan(fixed) & (fixed > 0)):
-            fixed[g] = max(0.0, fixed[g] - 1e-9)
-            lp.h.changeColCost(int(g), -fixed[g])
+            objective, _, duals = lp.solution()
+            return objective, duals
+        for i, g in enumerate(classes):
+            if not np.isnan(fixed[g]) and fixed[g] > 0:
+                fixed[g] = max(0.0, fixed[g] - 1e-9)
+                lp.h.changeRowBounds(i, float(fixed[g]), INF)
     raise SolverError("solver-failed", "the LEXIMIN stage LP stays unsolvable")
-
-
-def _primal_matrix(columns: _Columns, classes: IntArray) -> FloatArray:
-    """Selection chance of each class (rows) on each panel (columns)."""
-    sizes = columns.structure.sizes.astype(np.float64)
-    m = columns.matrix().astype(np.float64) / sizes
-    return np.asarray(m[:, classes].T, dtype=np.float64)
-
-
-def _leximin_primal(structure: PoolStructure, columns: _Columns, fixed: FloatArray) -> FloatArray:
-    """Find panel probabilities that give every class its fixed probability.
-
-    Minimises the total shortfall ``sum_g n_g s_g`` subject to
-    ``sum_P pi_P x_Pg / n_g + s_g >= q_g``, ``sum_P pi_P = 1``.
-    """
-    classes = np.flatnonzero(fixed > 0)
-    a = _primal_matrix(columns, classes)
-    lp = RestrictedLP()
-    panels = [lp.add_var(0.0) for _ in range(a.shape[1])]
-    slacks = [lp.add_var(float(structure.sizes[g])) for g in classes]
-    for row, g in enumerate(classes):
-        nz = np.flatnonzero(a[row])
-        lp.add_row(float(fixed[g]), INF, [*nz.tolist(), slacks[row]], [*a[row, nz].tolist(), 1.0])
-    lp.add_row(1.0, 1.0, panels, [1.0] * len(panels))
-    _, values, _ = lp.solve()
-    return np.clip(values[: len(panels)], 0.0, None)
-
-
-def _maximin_primal(columns: _Columns, covered: npt.NDArray[np.bool_]) -> FloatArray:
-    """Find panel probabilities maximising the smallest probability of a coverable class."""
-    classes = np.flatnonzero(covered)
-    a = _primal_matrix(columns, classes)
-    lp = RestrictedLP(sense_max=True)
-    panels = [lp.add_var(0.0) for _ in range(a.shape[1])]
-    level = lp.add_var(1.0)
-    for row in range(len(classes)):
-        nz = np.flatnonzero(a[row])
-        lp.add_row(0.0, INF, [*nz.tolist(), level], [*a[row, nz].tolist(), -1.0])
-    lp.add_row(1.0, 1.0, panels, [1.0] * len(panels))
-    _, values, _ = lp.solve()
-    return np.clip(values[: len(panels)], 0.0, None)
 
 
 def _nash(

@@ -15,6 +15,7 @@ Mathematical Programming Computation 10, 119–142, 2018).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import highspy
 import numpy as np
@@ -23,7 +24,7 @@ import numpy.typing as npt
 from sortition.errors import SolverError
 from sortition.structure import PoolStructure
 
-__all__ = ["CompositionOracle", "RestrictedLP"]
+__all__ = ["CompositionOracle", "Priced", "RestrictedLP"]
 
 INF = highspy.kHighsInf
 FloatArray = npt.NDArray[np.float64]
@@ -31,7 +32,10 @@ IntArray = npt.NDArray[np.int64]
 
 
 def _new_highs() -> highspy.Highs:
-    h = highspy.Highs()
+    # highspy.Highs() prints a banner to standard output on first use, before any option can
+    # silence it (ERGO-Code/HiGHS#1702); the core must print nothing, so the plain binding
+    # class is used where it exists. It has every method used here.
+    h = getattr(getattr(highspy, "_core", None), "_Highs", highspy.Highs)()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("log_to_console", False)
     h.setOptionValue("threads", 1)
@@ -43,37 +47,99 @@ def _status(h: highspy.Highs) -> str:
     return str(h.modelStatusToString(h.getModelStatus()))
 
 
+def _composition_model(structure: PoolStructure, integer: bool) -> highspy.Highs:
+    """The composition polytope of ``structure`` as a HiGHS model, maximising (costs set later)."""
+    s = structure
+    h = _new_highs()
+    n = s.n_classes
+    for g in range(n):
+        h.addVar(0.0, float(s.caps[g]))
+    if integer:
+        h.changeColsIntegrality(
+            n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger)
+        )
+    for c in range(len(s.cells)):
+        idx = np.flatnonzero(s.membership[c]).astype(np.int32)
+        h.addRow(float(s.lower[c]), float(s.upper[c]), idx.size, idx, np.ones(idx.size))
+    h.addRow(float(s.k), float(s.k), n, np.arange(n, dtype=np.int32), np.ones(n))
+    for class_indices, units in s.household_rows:
+        idx = np.array(class_indices, dtype=np.int32)
+        h.addRow(-INF, float(units), idx.size, idx, np.ones(idx.size))
+    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    return h
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    """Outcome of pricing: the best panel found (if any) and an upper bound on any panel's worth."""
+
+    x: IntArray | None
+    value: float
+    bound: float
+
+
 class CompositionOracle:
-    """Finds feasible compositions by mixed-integer programming.
+    """Finds feasible compositions of largest weight.
 
     Variables are the counts ``x_g`` of each class (integers in ``[0, caps_g]``); constraints are
-    the quotas, the panel size and the household rows of ``structure``.
+    the quotas, the panel size and the household rows of ``structure``. Two HiGHS models are
+    kept: the integer program and its linear relaxation (re-solved with a warm start).
     """
 
     def __init__(self, structure: PoolStructure) -> None:
         self.structure = structure
-        s = structure
-        h = _new_highs()
+        h = _composition_model(structure, integer=True)
         h.setOptionValue("mip_rel_gap", 1e-9)
         h.setOptionValue("mip_abs_gap", 1e-10)
         h.setOptionValue("mip_feasibility_tolerance", 1e-9)
         h.setOptionValue("mip_improving_solution_save", True)
-        n = s.n_classes
-        for g in range(n):
-            h.addVar(0.0, float(s.caps[g]))
-        h.changeColsIntegrality(
-            n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger)
-        )
-        for c in range(len(s.cells)):
-            idx = np.flatnonzero(s.membership[c]).astype(np.int32)
-            h.addRow(float(s.lower[c]), float(s.upper[c]), idx.size, idx, np.ones(idx.size))
-        h.addRow(float(s.k), float(s.k), n, np.arange(n, dtype=np.int32), np.ones(n))
-        for class_indices, units in s.household_rows:
-            idx = np.array(class_indices, dtype=np.int32)
-            h.addRow(-INF, float(units), idx.size, idx, np.ones(idx.size))
-        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self._h = h
+        relaxation = _composition_model(structure, integer=False)
+        relaxation.setOptionValue("presolve", "off")
+        relaxation.setOptionValue("primal_feasibility_tolerance", 1e-9)
+        relaxation.setOptionValue("dual_feasibility_tolerance", 1e-9)
+        self._lp = relaxation
         self.calls = 0
+        self.lp_calls = 0
+
+    def price(self, weights: Sequence[float] | FloatArray, threshold: float) -> Priced:
+        """Find a panel worth more than ``threshold``, or show that none exists.
+
+        The linear relaxation is solved first: if its optimum is at most ``threshold`` no panel
+        is worth more (``Priced.x`` is None); if its solution is integral, it is the best panel.
+        Otherwise the integer program is solved with the relaxation's integral coordinates
+        fixed, and only if that gives nothing above the threshold, in full. The relaxation of
+        the quota polytope is tight in practice, so most steps need no branch-and-bound.
+        """
+        s = self.structure
+        w = np.asarray(weights, dtype=np.float64)
+        n = s.n_classes
+        cols = np.arange(n, dtype=np.int32)
+        self._lp.changeColsCost(n, cols, w)
+        self._lp.run()
+        self.lp_calls += 1
+        if self._lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise SolverError("solver-failed", f"HiGHS could not solve the panel LP: {_status(self._lp)}")
+        bound = float(self._lp.getInfo().objective_function_value)
+        if bound <= threshold:
+            return Priced(None, -INF, bound)
+        relaxed = np.asarray(self._lp.getSolution().col_value, dtype=np.float64)
+        rounded = np.rint(relaxed)
+        integral = np.abs(relaxed - rounded) <= 1e-9
+        if integral.all() and not s.violations(rounded.astype(np.int64)):
+            x = rounded.astype(np.int64)
+            return Priced(x, float(w @ x), bound)
+        # a small integer program over the fractional coordinates only
+        fixed = np.flatnonzero(integral).astype(np.int32)
+        self._h.changeColsBounds(fixed.size, fixed, rounded[fixed], rounded[fixed])
+        partial = self.best(w)
+        self._h.changeColsBounds(fixed.size, fixed, np.zeros(fixed.size), s.caps[fixed].astype(np.float64))
+        if partial is not None and partial[1] > threshold:
+            return Priced(partial[0], partial[1], bound)
+        full = self.best(w)
+        if full is None:  # pragma: no cover - the relaxation had a solution
+            raise SolverError("solver-failed", "no feasible panel although the relaxation has one")
+        return Priced(full[0], full[1], bound)
 
     def best(self, weights: Sequence[float] | FloatArray) -> tuple[IntArray, float] | None:
         """Return the feasible composition maximising ``weights @ x`` and its weight.
@@ -81,9 +147,8 @@ class CompositionOracle:
         Returns ``None`` when no composition is feasible. The composition is checked with
         exact integer arithmetic before it is returned.
         """
-        s = self.structure
         w = np.asarray(weights, dtype=np.float64)
-        n = s.n_classes
+        n = self.structure.n_classes
         self._h.changeColsCost(n, np.arange(n, dtype=np.int32), w)
         self._h.run()
         self.calls += 1
@@ -128,13 +193,12 @@ class CompositionOracle:
 class RestrictedLP:
     """A linear program over a growing set of rows or columns, re-solved with a warm start."""
 
-    def __init__(self, sense_max: bool = False) -> None:
+    def __init__(self, sense_max: bool = False, primal: bool = False) -> None:
         h = _new_highs()
         h.setOptionValue("primal_feasibility_tolerance", 1e-9)
         h.setOptionValue("dual_feasibility_tolerance", 1e-9)
-        h.setOptionValue(
-            "simplex_strategy", 1
-        )  # dual simplex: new rows keep the basis dual feasible
+        # new columns keep a basis primal feasible, new rows keep it dual feasible
+        h.setOptionValue("simplex_strategy", 4 if primal else 1)
         h.setOptionValue("presolve", "off")  # presolve would discard the warm start
         if sense_max:
             h.changeObjectiveSense(highspy.ObjSense.kMaximize)
