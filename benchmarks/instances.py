@@ -245,7 +245,7 @@ def generate_pool(
     values = {f: v for f, v in FEATURES_7[:n_features]}
     rng = random.Random(seed)
 
-    population = Counter()
+    population: Counter[tuple[str, str]] = Counter()
     for _ in range(population_sample):
         person = _draw_person(rng, names)
         population.update(person.items())

@@ -31,7 +31,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -118,7 +118,8 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         options["progress"] = StderrProgress()
 
     start = time.perf_counter()
-    dist = find_distribution(pool, quotas, k, algorithm=algorithm, **options)
+    # The algorithm name is checked by the engine (a Literal in its signature).
+    dist = find_distribution(pool, quotas, k, algorithm=cast(Any, algorithm), **options)
     seconds = time.perf_counter() - start
 
     probabilities = {str(pid): float(p) for pid, p in dist.probabilities.items()}

@@ -158,18 +158,31 @@ def run_ours(
 # table and goals
 
 
+def contended(result: dict[str, Any] | None) -> bool:
+    """Whether the run's process got less than 75 % of a core on average (CPU time / wall time).
+
+    The solvers keep at least one core busy, so a lower share means other work on the machine
+    took the CPU, and the time is inflated.
+    """
+    if not result:
+        return False
+    cpu, wall = result.get("cpu_seconds_os"), result.get("wall_seconds")
+    return bool(cpu is not None and wall and wall > 2.0 and cpu / wall < 0.75)
+
+
 def _seconds(result: dict[str, Any] | None) -> str:
     if result is None:
         return "-"
     status = result.get("status")
+    busy = "!" if contended(result) else ""
     if status == "timeout":
-        return f">{result['timeout_s']:g}"
+        return f">{result['timeout_s']:g}{busy}"
     if status != "ok":
         return "error"
     mark = ""
     if result.get("effective_algorithm") not in (None, result.get("algorithm")):
         mark = "*"
-    return f"{result['seconds']:.2f}{mark}"
+    return f"{result['seconds']:.2f}{mark}{busy}"
 
 
 def _prob(result: dict[str, Any] | None) -> str:
@@ -269,6 +282,11 @@ def footnotes(rows: Sequence[Row]) -> list[str]:
         notes.append(
             "~ LEGACY draws one panel per call: its probabilities are estimated from sampled "
             "panels (anchor: --legacy-samples), and its time is for all samples."
+        )
+    if any(contended(r.ours) or contended(r.anchor) for r in rows):
+        notes.append(
+            "! the run's process had less than 75 % of a core on average (CPU time / wall "
+            "time): other work on the machine took the CPU, so that time is inflated."
         )
     if any((r.anchor or {}).get("status") == "timeout" for r in rows):
         notes.append(">T: killed at the time limit; the ratio is then a lower bound.")

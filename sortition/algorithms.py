@@ -63,7 +63,7 @@ BATCH = 10
 #: A class whose dual weight exceeds this at a LEXIMIN stage's optimum is fixed at that stage.
 FIX_TOLERANCE = 1e-9
 #: NASH stops when the duality gap per person, in log-probability, is below this.
-NASH_TOLERANCE = 1e-5
+NASH_TOLERANCE = 1e-7
 #: LEGACY attempts before giving up (the greedy algorithm may paint itself into a corner).
 LEGACY_ATTEMPTS = 100
 
@@ -232,7 +232,7 @@ def _leximin(
     report: Progress,
     first_stage_only: bool,
 ) -> FloatArray:
-    """Run the LEXIMIN stages; return the probability of each panel in ``columns``.
+    r"""Run the LEXIMIN stages; return the probability of each panel in ``columns``.
 
     Stage ``t`` solves, by column generation (Flanigan et al. 2021, Methods, "LEXIMIN"):
 
@@ -339,72 +339,74 @@ def _nash(
 ) -> FloatArray:
     """Maximise the Nash welfare ``sum_g n_g log p_g`` over the coverable classes.
 
-    Column generation on a concave program: the restricted problem over the panels found so far
-    is solved by the multiplicative (EM) update ``pi_P <- pi_P * grad_P / W`` (Cover, "An
-    algorithm for maximizing expected log investment return", IEEE Trans. Inf. Theory 30, 1984),
-    where ``grad_P = sum_g x_Pg / p_g`` and ``W`` is the number of coverable people; the panel
-    with the largest gradient is then found by integer programming. Since ``sum_P pi_P grad_P =
-    W``, the value ``max_P grad_P - W`` bounds the distance to the optimum (Frank–Wolfe gap); the
-    algorithm stops when it is below ``NASH_TOLERANCE * W``.
+    Column generation on a concave program (Flanigan et al. 2021, Supplementary Information,
+    "NASH"): the restricted problem over the panels found so far is solved by pairwise
+    Frank–Wolfe steps (Lacoste-Julien and Jaggi, "On the global linear convergence of
+    Frank–Wolfe optimization variants", NeurIPS 2015); then the panel with the largest gradient
+    ``grad_P = sum_g x_Pg / p_g`` is found by pricing. Since ``sum_P pi_P grad_P = W``, the
+    number of coverable people, ``max_P grad_P - W`` bounds the distance to the optimum; the
+    algorithm stops when no panel has ``grad_P > W (1 + NASH_TOLERANCE)``.
     """
     sizes = structure.sizes.astype(np.float64)
     classes = np.flatnonzero(covered)
     total = float(sizes[classes].sum())
-    counts = columns.matrix().astype(np.float64)
+    counts = columns.matrix().astype(np.float64)[:, classes] / sizes[classes]
     pi = np.full(counts.shape[0], 1.0 / counts.shape[0])
-    rounds = 0
-    while True:
-        rounds += 1
-        for _ in range(2000):
-            p = (pi @ counts)[classes] / sizes[classes]
-            grad = counts[:, classes] @ (1.0 / p)
-            if grad.max() - total <= 0.1 * NASH_TOLERANCE * total:
-                break
-            pi = pi * grad / total
-            pi /= pi.sum()
-        p = (pi @ counts)[classes] / sizes[classes]
+    for rounds in range(1, 100 * structure.n_classes + 1):
+        pi = _nash_restricted(counts, pi, sizes[classes])
+        p = pi @ counts
         weights = np.zeros(structure.n_classes)
         weights[classes] = 1.0 / p
-        result = oracle.best(weights)
-        if result is None:  # pragma: no cover
-            raise SolverError("solver-failed", "pricing found no feasible panel")
-        x, value = result
-        gap = value - total
-        report(f"NASH: gap {gap / total:.2e}", rounds, 0)
-        if gap <= NASH_TOLERANCE * total or not columns.add(x):
+        threshold = total * (1 + NASH_TOLERANCE)
+        priced = oracle.price(weights, threshold)
+        report(f"NASH: gap {max(priced.bound - total, 0.0) / total:.2e}", rounds, 0)
+        if priced.x is None or priced.value <= threshold:
             return pi
-        counts = np.vstack([counts, x.astype(np.float64)])
-        pi = _nash_line_search(counts, pi, classes, sizes)
+        if columns.add(priced.x):
+            counts = np.vstack([counts, priced.x[classes] / sizes[classes]])
+            pi = np.append(pi, 0.0)
+        # a known panel means the restricted problem is not solved closely enough yet
+    raise SolverError("solver-failed", "NASH did not converge")
 
 
-def _nash_line_search(
-    counts: FloatArray, pi: FloatArray, classes: IntArray, sizes: FloatArray
-) -> FloatArray:
-    """Move weight towards the newest panel (the last row of ``counts``) by exact line search.
+def _nash_restricted(shares: FloatArray, pi: FloatArray, n_g: FloatArray) -> FloatArray:
+    """Maximise ``sum_g n_g log (pi @ shares)_g`` over the simplex by pairwise Frank–Wolfe.
 
-    The objective along ``(1 - t) pi + t e_new`` is concave in ``t``; its derivative is found by
-    bisection.
+    Each step moves weight from the worst panel in the support to the best panel, by exact line
+    search (bisection on the derivative, which decreases along the step).
     """
-    old = (pi @ counts[:-1])[classes] / sizes[classes]
-    new = counts[-1, classes] / sizes[classes]
-    n_g = sizes[classes]
+    pi = pi.copy()
+    total = float(n_g.sum())
+    for _ in range(50_000):
+        p = pi @ shares
+        grad = shares @ (n_g / p)
+        best = int(np.argmax(grad))
+        support = np.flatnonzero(pi > 0)
+        worst = int(support[np.argmin(grad[support])])
+        if grad[best] - total <= 0.1 * NASH_TOLERANCE * total:  # Frank–Wolfe gap
+            break
+        direction = shares[best] - shares[worst]
+        step = float(pi[worst])
 
-    def slope(t: float) -> float:
-        p = (1 - t) * old + t * new
-        return float((n_g * (new - old) / p).sum())
+        def slope(t: float, direction: FloatArray = direction, p: FloatArray = p) -> float:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                value = float((n_g * direction / (p + t * direction)).sum())
+            return value if np.isfinite(value) else -np.inf
 
-    lo, hi = 0.0, 1.0 - 1e-12
-    if slope(lo) <= 0:
-        t = 1e-6
-    else:
-        for _ in range(60):
-            mid = (lo + hi) / 2
-            if slope(mid) > 0:
-                lo = mid
-            else:
-                hi = mid
-        t = max(lo, 1e-6)
-    return np.append(pi * (1 - t), t)
+        if slope(step) < 0:
+            lo, hi = 0.0, step
+            for _ in range(60):
+                mid = (lo + hi) / 2
+                if slope(mid) > 0:
+                    lo = mid
+                else:
+                    hi = mid
+            step = lo
+        pi[best] += step
+        pi[worst] -= step
+        if pi[worst] < 1e-15:
+            pi[worst] = 0.0
+    return pi
 
 
 def legacy_panel(structure: PoolStructure, stream: SeededStream) -> list[str] | None:
