@@ -1,4 +1,4 @@
-"""Stratified sortition: draw panels that meet quotas while giving everyone as fair a chance as possible.
+"""Stratified sortition: panels that meet quotas, with chances as equal as possible.
 
 The main entry points::
 

@@ -137,6 +137,8 @@ def find_distribution(
     check_quotas(structure)
     started = time.perf_counter()
     if algorithm == "legacy":
+        if legacy_samples < 1:
+            raise InputError("bad-samples", "LEGACY needs at least 1 sample to estimate chances")
         return _legacy_distribution(structure, legacy_samples, seed, report)
     oracle = CompositionOracle(structure)
     columns = _Columns(structure)
@@ -257,16 +259,27 @@ def _leximin(
     row_of = {int(g): i for i, g in enumerate(classes)}
     fixed = np.full(n, np.nan)
     fixed[~covered] = 0.0
-    lp = RestrictedLP(sense_max=True, primal=True)
-    level = lp.add_var(1.0, lower=-INF)
-    for _ in classes:
-        lp.add_row(0.0, INF, [level], [-1.0])
-    total_row = lp.add_row(-INF, 1.0, [], [])
+    label = "MAXIMIN" if first_stage_only else "LEXIMIN"
+    level = 0
+    total_row = len(classes)
+
+    def build() -> RestrictedLP:
+        # a fresh model per stage: HiGHS solves it much faster than one modified in place
+        model = RestrictedLP(sense_max=True, primal=True)
+        model.add_var(1.0, lower=-INF)
+        for g in classes:
+            if np.isnan(fixed[g]):
+                model.add_row(0.0, INF, [level], [-1.0])
+            else:
+                model.add_row(float(fixed[g]), INF, [], [])
+        model.add_row(-INF, 1.0, [], [])
+        return model
 
     def add_panel(x: IntArray) -> None:
         nz, share = columns.shares(x)
         lp.add_col(0.0, [*(row_of[int(g)] for g in nz), total_row], [*share.tolist(), 1.0])
 
+    lp = build()
     for x in columns.rows:
         add_panel(x)
     stage = 0
@@ -274,6 +287,12 @@ def _leximin(
         stage += 1
         while True:
             objective, duals = _solve_stage(lp, fixed, classes)
+            report(
+                f"{label} stage {stage}: lowest open probability {objective:.6f} "
+                f"({len(columns.rows)} panels)",
+                int(structure.sizes[~np.isnan(fixed)].sum()),
+                int(sizes.sum()),
+            )
             y = np.zeros(n)
             y[classes] = np.abs(duals[: len(classes)])
             threshold = abs(duals[total_row]) + PRICING_TOLERANCE
@@ -302,17 +321,19 @@ def _leximin(
         z = max(0.0, objective)
         fixed[newly] = z
         done = int(structure.sizes[~np.isnan(fixed)].sum())
-        report(f"LEXIMIN stage {stage}: fixed probability {z:.6f}", done, int(sizes.sum()))
+        report(f"{label} stage {stage}: fixed probability {z:.6f}", done, int(sizes.sum()))
         if first_stage_only or not np.isnan(fixed).any():
             break
-        for g in np.flatnonzero(newly):
-            lp.h.changeCoeff(row_of[int(g)], level, 0.0)
-            lp.h.changeRowBounds(row_of[int(g)], float(fixed[g]), INF)
+        lp = build()
+        for x in columns.rows:
+            add_panel(x)
     _, values, _ = lp.solution()
     return np.clip(values[level + 1 :], 0.0, None)
 
 
-def _solve_stage(lp: RestrictedLP, fixed: FloatArray, classes: IntArray) -> tuple[float, FloatArray]:
+def _solve_stage(
+    lp: RestrictedLP, fixed: FloatArray, classes: IntArray
+) -> tuple[float, FloatArray]:
     """Solve a LEXIMIN stage; if rounding made the fixed probabilities unattainable, lower them.
 
     The fixed probabilities come from earlier floating-point solves; if the current panels
@@ -504,7 +525,7 @@ def _legacy_distribution(
     class_of = {m: g for g, c in enumerate(structure.classes) for m in c.members}
     stream = SeededStream(seed, "legacy-estimate")
     rows: list[IntArray] = []
-    for i in range(max(samples, 1)):
+    for i in range(samples):
         panel = legacy_draw(structure, stream)
         x = np.zeros(structure.n_classes, dtype=np.int64)
         for pid in panel:

@@ -10,7 +10,7 @@ Hierarchy::
     ├── InputError              a file or value is malformed (missing column, duplicate id, ...)
     ├── QuotaError              the quotas contradict themselves or the panel size
     │   └── InfeasibleQuotasError   no panel meets the quotas; carries a suggested relaxation
-    └── SolverError             the LP/MIP solver failed (a bug or numerical trouble, not user input)
+    └── SolverError             the LP/MIP solver failed (a bug or numerical trouble)
 """
 
 from __future__ import annotations

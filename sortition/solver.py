@@ -119,7 +119,9 @@ class CompositionOracle:
         self._lp.run()
         self.lp_calls += 1
         if self._lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            raise SolverError("solver-failed", f"HiGHS could not solve the panel LP: {_status(self._lp)}")
+            raise SolverError(
+                "solver-failed", f"HiGHS could not solve the panel LP: {_status(self._lp)}"
+            )
         bound = float(self._lp.getInfo().objective_function_value)
         if bound <= threshold:
             return Priced(None, -INF, bound)
@@ -133,7 +135,9 @@ class CompositionOracle:
         fixed = np.flatnonzero(integral).astype(np.int32)
         self._h.changeColsBounds(fixed.size, fixed, rounded[fixed], rounded[fixed])
         partial = self.best(w)
-        self._h.changeColsBounds(fixed.size, fixed, np.zeros(fixed.size), s.caps[fixed].astype(np.float64))
+        self._h.changeColsBounds(
+            fixed.size, fixed, np.zeros(fixed.size), s.caps[fixed].astype(np.float64)
+        )
         if partial is not None and partial[1] > threshold:
             return Priced(partial[0], partial[1], bound)
         full = self.best(w)

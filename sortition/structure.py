@@ -113,7 +113,7 @@ class PoolStructure:
         cell_index = {cell: i for i, cell in enumerate(cells)}
         vectors: dict[str, Vector] = {}
         for person in pool.people:
-            vector = []
+            values: list[str] = []
             for feature in features:
                 value = person.features.get(feature)
                 if value is None:
@@ -129,29 +129,29 @@ class PoolStructure:
                         "which has no quota",
                         column=feature,
                     )
-                vector.append(value)
-            vectors[person.id] = tuple(vector)
+                values.append(value)
+            vectors[person.id] = tuple(values)
 
         households: dict[tuple[int, str], list[str]] = defaultdict(list)
         for person in pool.people:
             # people living alone (household None) form units of their own
-            key = (1, person.household) if person.household is not None else (0, person.id)
-            households[key].append(person.id)
+            unit_key = (1, person.household) if person.household is not None else (0, person.id)
+            households[unit_key].append(person.id)
         by_type: dict[tuple[Vector, ...], list[tuple[str, ...]]] = defaultdict(list)
-        for members in households.values():
-            unit = tuple(sorted(members))
+        for ids in households.values():
+            unit = tuple(sorted(ids))
             by_type[tuple(sorted(vectors[m] for m in unit))].append(unit)
 
         classes: list[PersonClass] = []
         unit_types: list[UnitType] = []
-        for type_index, key in enumerate(sorted(by_type)):
-            units = tuple(sorted(by_type[key]))
+        for type_index, type_key in enumerate(sorted(by_type)):
+            units = tuple(sorted(by_type[type_key]))
             class_indices = []
-            for vector in sorted(set(key)):
+            for vector in sorted(set(type_key)):
                 members = tuple(sorted(m for unit in units for m in unit if vectors[m] == vector))
                 class_indices.append(len(classes))
-                classes.append(PersonClass(vector, type_index, key.count(vector), members))
-            unit_types.append(UnitType(key, units, tuple(class_indices)))
+                classes.append(PersonClass(vector, type_index, type_key.count(vector), members))
+            unit_types.append(UnitType(type_key, units, tuple(class_indices)))
 
         membership = np.zeros((len(cells), len(classes)), dtype=np.int64)
         for g, person_class in enumerate(classes):

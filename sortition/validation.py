@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
+import numpy.typing as npt
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from sortition.errors import InfeasibleQuotasError, QuotaError, Relaxation
@@ -74,7 +75,8 @@ def check_quotas(structure: PoolStructure) -> None:
         suggestion = suggest_relaxation(s)
         raise InfeasibleQuotasError(
             f"no panel of {s.k} people meets all quotas"
-            + (" and the household rule" if s.household_rows or (s.caps < s.sizes).any() else ""),
+            + (" and the household rule" if s.household_rows or (s.caps < s.sizes).any() else "")
+            + ".",
             suggestion=suggestion,
         )
 
@@ -99,7 +101,7 @@ def suggest_relaxation(structure: PoolStructure) -> tuple[Relaxation, ...]:
     return tuple(changes)
 
 
-def _solve(structure: PoolStructure, *, relax: bool) -> np.ndarray | None:  # type: ignore[type-arg]
+def _solve(structure: PoolStructure, *, relax: bool) -> npt.NDArray[np.float64] | None:
     s = structure
     n, c = s.n_classes, len(s.cells)
     extra = 2 * c if relax else 0
