@@ -2,8 +2,9 @@
 
 This script runs with the anchor's own interpreter (``benchmarks/.venv-anchor/bin/python``,
 made by ``benchmarks/setup_anchor.sh``), as a subprocess of ``sortition_bench.py``. It imports
-only the standard library and ``sortition_algorithms`` (GPL-3.0), never stadmaken, and stadmaken
-never imports it.
+only the standard library, ``runner_common.py`` (standard library only, shared with
+``our_runner.py``) and ``sortition_algorithms`` (GPL-3.0), never stadmaken, and stadmaken never
+imports it.
 
 Job (JSON, as the first argument, as ``@path/to/job.json``, or on stdin)::
 
@@ -46,17 +47,14 @@ What is called, per algorithm (library version 0.12.15):
 from __future__ import annotations
 
 import csv
-import json
 import logging
-import os
-import resource
 import sys
 import time
-import traceback
 from collections.abc import Iterable
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
+
+from runner_common import run_main
 
 ALGORITHMS = ("maximin", "leximin", "legacy", "nash")
 
@@ -92,28 +90,6 @@ class StderrProgress:
 
     def end_phase(self) -> None:
         self._say(f"{self.phase}: done")
-
-
-def read_job(argv: list[str]) -> dict[str, Any]:
-    """The job from argv (JSON text or ``@file``) or, without arguments, from stdin."""
-    if len(argv) > 1:
-        text = argv[1]
-        if text.startswith("@"):
-            text = Path(text[1:]).read_text(encoding="utf-8")
-    else:
-        text = sys.stdin.read()
-    job = json.loads(text)
-    if not isinstance(job, dict):
-        raise ValueError("the job must be a JSON object")
-    return job
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process in MiB (Linux reports ``ru_maxrss`` in KiB)."""
-    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    if sys.platform == "darwin":  # bytes there
-        kib //= 1024
-    return round(kib / 1024, 1)
 
 
 def read_csv(path: str) -> tuple[list[str], list[dict[str, str]]]:
@@ -289,32 +265,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    started = time.perf_counter()
-    # HiGHS prints its banner from C straight to file descriptor 1: point that at stderr for the
-    # run and keep the real stdout for the one JSON line.
-    sys.stdout.flush()
-    json_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)
-    try:
-        job = read_job(argv)
-        result = run(job)
-    except Exception as error:
-        result = {
-            "side": "anchor",
-            "status": "error",
-            "seconds": None,
-            "elapsed_s": time.perf_counter() - started,
-            "min_probability": None,
-            "probabilities": {},
-            "n_panels": 0,
-            "message": f"{type(error).__name__}: {error}",
-            "traceback": traceback.format_exc(limit=8),
-        }
-    result["peak_rss_mb"] = peak_rss_mb()
-    sys.stdout.flush()
-    json_out.write(json.dumps(result) + "\n")
-    json_out.flush()
-    return 0 if result["status"] == "ok" else 1
+    return run_main(argv, "anchor", run)
 
 
 if __name__ == "__main__":

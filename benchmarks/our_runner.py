@@ -16,7 +16,8 @@ Output: one JSON line ``{status, seconds, peak_rss_mb, min_probability, probabil
 message, ...}``. ``n_panels`` counts the engine's *compositions* (panels up to swapping
 interchangeable people), not sets of ids as the anchor does. ``seconds`` times
 ``find_distribution`` only (not the import, reading the files
-or building the pool); ``peak_rss_mb`` is this process's ``ru_maxrss``.
+or building the pool); ``peak_rss_mb`` is this process's ``ru_maxrss``. Reading the job and
+writing the JSON line are shared with ``anchor_runner.py`` (``runner_common.py``).
 """
 
 from __future__ import annotations
@@ -24,14 +25,13 @@ from __future__ import annotations
 import csv
 import inspect
 import json
-import os
 import re
-import resource
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any, cast
+
+from runner_common import run_main
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -58,28 +58,6 @@ class StderrProgress:
             sys.stderr.write(f"[progress] {now - self.start:.1f}s {message}{at}\n")
             sys.stderr.flush()
             self.last, self.kind = now, kind
-
-
-def read_job(argv: list[str]) -> dict[str, Any]:
-    """The job from argv (JSON text or ``@file``) or, without arguments, from stdin."""
-    if len(argv) > 1:
-        text = argv[1]
-        if text.startswith("@"):
-            text = Path(text[1:]).read_text(encoding="utf-8")
-    else:
-        text = sys.stdin.read()
-    job = json.loads(text)
-    if not isinstance(job, dict):
-        raise ValueError("the job must be a JSON object")
-    return job
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process in MiB (Linux reports ``ru_maxrss`` in KiB)."""
-    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    if sys.platform == "darwin":
-        kib //= 1024
-    return round(kib / 1024, 1)
 
 
 def run(job: dict[str, Any]) -> dict[str, Any]:
@@ -170,32 +148,7 @@ def _jsonable(value: Any) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    started = time.perf_counter()
-    # Solvers may print from C to file descriptor 1: point it at stderr for the run and keep
-    # the real stdout for the one JSON line.
-    sys.stdout.flush()
-    json_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)
-    try:
-        job = read_job(argv)
-        result = run(job)
-    except Exception as error:
-        result = {
-            "side": "ours",
-            "status": "error",
-            "seconds": None,
-            "elapsed_s": time.perf_counter() - started,
-            "min_probability": None,
-            "probabilities": {},
-            "n_panels": 0,
-            "message": f"{type(error).__name__}: {error}",
-            "traceback": traceback.format_exc(limit=8),
-        }
-    result["peak_rss_mb"] = peak_rss_mb()
-    sys.stdout.flush()
-    json_out.write(json.dumps(result) + "\n")
-    json_out.flush()
-    return 0 if result["status"] == "ok" else 1
+    return run_main(argv, "ours", run)
 
 
 if __name__ == "__main__":

@@ -12,13 +12,13 @@ import math
 import random
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from itertools import chain, combinations, product
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sortition_cases import Instance, feasible_instances
 
 from sortition import (
     Distribution,
@@ -36,65 +36,13 @@ from sortition.structure import PoolStructure
 
 LP_ALGORITHMS = ("leximin", "maximin", "nash")
 SEEDS = ("0", "1", "2026")
-# feature names and values deliberately out of sorted order, to exercise the canonical orders
-FEATURES = {"wijk": ("noord", "centrum", "zuid"), "gender": ("m", "f", "x"), "age": ("o", "y")}
 
 # --------------------------------------------------------------------------- instances
 
 
-@dataclass(frozen=True)
-class Instance:
-    pool: Pool
-    quotas: Quotas
-    k: int
-
-    def __repr__(self) -> str:  # a readable counterexample
-        people = ", ".join(
-            f"{p.id}:{'/'.join(p.features[f] for f in sorted(p.features))}"
-            + (f"@{p.household}" if p.household else "")
-            for p in self.pool.people
-        )
-        quotas = ", ".join(f"{q.feature}/{q.value}:{q.min}-{q.max}" for q in self.quotas)
-        return f"Instance(k={self.k}; people: {people}; quotas: {quotas})"
-
-
-def units_of(pool: Pool) -> list[list[str]]:
-    """Households (and people living alone) as lists of ids."""
-    units: dict[object, list[str]] = {}
-    for p in pool.people:
-        key = ("h", p.household) if p.household is not None else ("p", p.id)
-        units.setdefault(key, []).append(p.id)
-    return list(units.values())
-
-
-@st.composite
-def instances(draw_: st.DrawFn, max_people: int = 14, max_k: int = 6) -> Instance:
+def instances() -> st.SearchStrategy[Instance]:
     """A small pool with feasible quotas, built around one random valid panel."""
-    names = draw_(st.permutations(list(FEATURES)))
-    features = names[: draw_(st.integers(1, 3))]
-    domains = {f: FEATURES[f][: draw_(st.integers(2, len(FEATURES[f])))] for f in features}
-    n = draw_(st.integers(2, max_people))
-    with_households = draw_(st.booleans())
-    people = []
-    for i in range(n):
-        values = {f: draw_(st.sampled_from(domains[f])) for f in features}
-        household = None
-        if with_households:
-            household = draw_(st.one_of(st.none(), st.sampled_from(["h0", "h1", "h2", "h3"])))
-        people.append(Person(f"p{i}", values, household))
-    pool = Pool(tuple(people))
-    units = units_of(pool)
-    k = draw_(st.integers(1, min(max_k, len(units))))
-    chosen_units = draw_(st.permutations(units))[:k]
-    panel = [draw_(st.sampled_from(sorted(u))) for u in chosen_units]
-    by_id = {p.id: p for p in people}
-    rows = []
-    for f in features:
-        for v in domains[f]:
-            count = sum(by_id[i].features[f] == v for i in panel)
-            below, above = draw_(st.integers(0, 2)), draw_(st.integers(0, 2))
-            rows.append((f, v, max(0, count - below), count + above))
-    return Instance(pool, Quotas.from_rows(rows), k)
+    return feasible_instances(max_people=14, max_k=6, households=("h0", "h1", "h2", "h3"))
 
 
 # --------------------------------------------------------------------------- helpers
