@@ -265,7 +265,7 @@ def _leximin(
 
     def build() -> RestrictedLP:
         # a fresh model per stage: HiGHS solves it much faster than one modified in place
-        model = RestrictedLP(sense_max=True, primal=True)
+        model = RestrictedLP()
         model.add_var(1.0, lower=-INF)
         for g in classes:
             if np.isnan(fixed[g]):

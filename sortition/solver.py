@@ -4,8 +4,8 @@ Two kinds of problem are solved:
 
 * :class:`CompositionOracle`: the integer program "find the feasible composition (count per
   class) of largest weight", solved once per column-generation step;
-* :class:`RestrictedLP`: a linear program kept alive between solves so that rows and columns can
-  be added and costs changed with a warm start.
+* :class:`RestrictedLP`: a linear program kept alive between solves so that columns can be
+  added with a warm start.
 
 HiGHS runs single-threaded with a fixed random seed so that the same input gives the same output
 in every process (Huangfu and Hall, "Parallelizing the dual revised simplex method",
@@ -195,17 +195,18 @@ class CompositionOracle:
 
 
 class RestrictedLP:
-    """A linear program over a growing set of rows or columns, re-solved with a warm start."""
+    """A maximisation LP over a growing set of columns, re-solved with a warm start.
 
-    def __init__(self, sense_max: bool = False, primal: bool = False) -> None:
+    New columns keep the basis primal feasible, so the primal simplex method continues from it.
+    """
+
+    def __init__(self) -> None:
         h = _new_highs()
         h.setOptionValue("primal_feasibility_tolerance", 1e-9)
         h.setOptionValue("dual_feasibility_tolerance", 1e-9)
-        # new columns keep a basis primal feasible, new rows keep it dual feasible
-        h.setOptionValue("simplex_strategy", 4 if primal else 1)
+        h.setOptionValue("simplex_strategy", 4)  # primal simplex
         h.setOptionValue("presolve", "off")  # presolve would discard the warm start
-        if sense_max:
-            h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self.h = h
 
     def add_var(self, cost: float, lower: float = 0.0, upper: float = INF) -> int:
@@ -230,12 +231,6 @@ class RestrictedLP:
         idx = np.asarray(cols, dtype=np.int32)
         self.h.addRow(lower, upper, idx.size, idx, np.asarray(values, dtype=np.float64))
         return int(self.h.getNumRow()) - 1
-
-    def solve(self) -> tuple[float, FloatArray, FloatArray]:
-        """Solve; return the objective value, the column values and the row duals."""
-        if not self.is_optimal_after_solve():
-            raise SolverError("solver-failed", f"HiGHS could not solve an LP: {_status(self.h)}")
-        return self.solution()
 
     def solution(self) -> tuple[float, FloatArray, FloatArray]:
         """The objective value, column values and row duals of the last optimal solve."""
