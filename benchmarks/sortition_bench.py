@@ -105,15 +105,11 @@ def cache_key(people: Path, quotas: Path, job: dict[str, Any], version: str) -> 
     return digest.hexdigest()[:16]
 
 
-def run_anchor(
-    args: argparse.Namespace,
-    instance: Instance,
-    people: Path,
-    quotas: Path,
-    algorithm: str,
-    version: str,
+def make_job(
+    args: argparse.Namespace, instance: Instance, people: Path, quotas: Path, algorithm: str
 ) -> dict[str, Any]:
-    job = {
+    """The JSON job both runners take."""
+    return {
         "people": str(people),
         "quotas": str(quotas),
         "k": instance.k,
@@ -122,6 +118,17 @@ def run_anchor(
         "timeout_s": args.timeout,
         "legacy_samples": args.legacy_samples,
     }
+
+
+def run_anchor(
+    args: argparse.Namespace,
+    instance: Instance,
+    people: Path,
+    quotas: Path,
+    algorithm: str,
+    version: str,
+) -> dict[str, Any]:
+    job = make_job(args, instance, people, quotas, algorithm)
     key = cache_key(people, quotas, job, version)
     cached = ANCHOR_CACHE / f"{instance.name}-{algorithm}-{key}.json"
     if args.anchor_cache and cached.is_file():
@@ -138,15 +145,7 @@ def run_anchor(
 def run_ours(
     args: argparse.Namespace, instance: Instance, people: Path, quotas: Path, algorithm: str
 ) -> dict[str, Any]:
-    job = {
-        "people": str(people),
-        "quotas": str(quotas),
-        "k": instance.k,
-        "algorithm": algorithm,
-        "seed": args.seed,
-        "timeout_s": args.timeout,
-        "legacy_samples": args.legacy_samples,
-    }
+    job = make_job(args, instance, people, quotas, algorithm)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     result = run_job(args.our_python, HERE / "our_runner.py", job, args.timeout, env=env)

@@ -522,15 +522,11 @@ def _legacy_distribution(
     empirical mean over its interchangeable members, which is the same estimate as counting
     people one by one, with less variance.
     """
-    class_of = {m: g for g, c in enumerate(structure.classes) for m in c.members}
     stream = SeededStream(seed, "legacy-estimate")
     rows: list[IntArray] = []
     for i in range(samples):
         panel = legacy_draw(structure, stream)
-        x = np.zeros(structure.n_classes, dtype=np.int64)
-        for pid in panel:
-            x[class_of[pid]] += 1
-        rows.append(x)
+        rows.append(_counts(structure, panel))
         if i % 50 == 0:
             report("LEGACY: estimating probabilities", i, samples)
     matrix = np.array(rows, dtype=np.int64)

@@ -6,7 +6,7 @@ These are plain frozen values. They know nothing of files (see :mod:`sortition.i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from sortition.errors import InputError, QuotaError
@@ -121,34 +121,6 @@ class Pool:
                     params={"id": person.id},
                 )
             seen.add(person.id)
-
-    @classmethod
-    def from_records(
-        cls,
-        records: Sequence[Mapping[str, str]],
-        *,
-        id_column: str = "id",
-        household_columns: Sequence[str] = (),
-    ) -> Pool:
-        """Build a pool from dictionaries, for example rows of a data frame.
-
-        Every key but ``id_column`` and the household columns is taken as a feature.
-        People whose household columns are all equal share a household.
-        """
-        people = []
-        for record in records:
-            features = {
-                key: value
-                for key, value in record.items()
-                if key != id_column and key not in household_columns
-            }
-            household = (
-                "\x1f".join(str(record[c]) for c in household_columns)
-                if household_columns
-                else None
-            )
-            people.append(Person(str(record[id_column]), features, household))
-        return cls(tuple(people))
 
     def __len__(self) -> int:
         return len(self.people)
