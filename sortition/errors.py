@@ -10,7 +10,8 @@ Hierarchy::
     ├── InputError              a file or value is malformed (missing column, duplicate id, ...)
     ├── QuotaError              the quotas contradict themselves or the panel size
     │   └── InfeasibleQuotasError   no panel meets the quotas; carries a suggested relaxation
-    └── SolverError             the LP/MIP solver failed (a bug or numerical trouble)
+    ├── SolverError             the LP/MIP solver failed (a bug or numerical trouble)
+    └── AuditError              an audit bundle is malformed or does not verify; names the field
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = [
+    "AuditError",
     "InfeasibleQuotasError",
     "InputError",
     "QuotaError",
@@ -136,3 +138,22 @@ class InfeasibleQuotasError(QuotaError):
 
 class SolverError(SortitionError):
     """The solver failed to solve a problem it should have solved."""
+
+
+class AuditError(SortitionError):
+    """An audit bundle is malformed, or something in it does not follow from the rest.
+
+    ``field`` is the path of the first thing that does not match, for example
+    ``"draw.pool"``, ``"reveal.index"`` or ``"events[2].replacement"``.
+    """
+
+    def __init__(
+        self, field: str, message: str, *, code: str = "mismatch", file: str | None = None
+    ) -> None:
+        self.field = field
+        super().__init__(code, message, file=file, column=field)
+
+    def describe(self) -> str:
+        """Return ``file: field: message``."""
+        where = [part for part in (self.file, self.field) if part]
+        return ": ".join([*where, self.message])
