@@ -27,11 +27,12 @@ import logging
 import os
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib.metadata import PackageNotFoundError
@@ -140,11 +141,14 @@ def exit_code(error: SortitionError) -> int:
     -------
     int
         ``2`` for :class:`~sortition.InputError` and :class:`~sortition.QuotaError` (the user's
-        files or options are wrong), ``1`` otherwise (:class:`~sortition.SolverError`: not the
-        user's fault).
+        files or options are wrong) and an :class:`~sortition.AuditError` about a file that
+        is not a bundle or a request that cannot be done; ``1`` for a bundle that does not
+        verify and for a :class:`~sortition.SolverError` (not the user's fault).
     """
-    from sortition import InputError, QuotaError
+    from sortition import AuditError, InputError, QuotaError
 
+    if isinstance(error, AuditError):
+        return EXIT_FAILURE if error.code == "mismatch" else EXIT_INPUT
     return EXIT_INPUT if isinstance(error, InputError | QuotaError) else EXIT_FAILURE
 
 
@@ -156,7 +160,10 @@ _FILELESS_QUOTA_CODES: Final = frozenset({"bad-size"})
 
 @contextmanager
 def reported_errors(
-    *, quota_file: Path | None = None, people_file: Path | None = None
+    *,
+    quota_file: Path | None = None,
+    people_file: Path | None = None,
+    bundle_file: Path | None = None,
 ) -> Iterator[None]:
     """Turn an error of the cores into one line on stderr and an exit code.
 
@@ -167,15 +174,16 @@ def reported_errors(
 
     Parameters
     ----------
-    quota_file, people_file : Path, optional
-        The files of the command, to name in errors that do not name one.
+    quota_file, people_file, bundle_file : Path, optional
+        The files of the command, to name in errors that do not name one (the bundle file
+        for an :class:`~sortition.AuditError`).
 
     Raises
     ------
     typer.Exit
         With :func:`exit_code` of the error, after writing the line.
     """
-    from sortition import InputError, QuotaError, SortitionError
+    from sortition import AuditError, InputError, QuotaError, SortitionError
 
     try:
         yield
@@ -188,6 +196,8 @@ def reported_errors(
                     error.file = None if quota_file is None else str(quota_file)
             elif isinstance(error, InputError):
                 error.file = None if people_file is None else str(people_file)
+            elif isinstance(error, AuditError):
+                error.file = None if bundle_file is None else str(bundle_file)
         typer.echo(f"error: {_one_line(error.describe())}", err=True)
         raise typer.Exit(exit_code(error)) from None
 
@@ -329,19 +339,48 @@ class DelayedStatus:
         return self._status is not None
 
 
+def write_atomic(path: Path, data: bytes, *, private: bool = False) -> None:
+    """Write ``data`` to ``path`` all at once: a temporary file in the same folder, then a rename.
+
+    A crash or a full disk leaves either the old file or the new one, never half of one.
+    ``private`` files (pseudonym mappings: they link pseudonyms to people) get mode 0600.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be written (the temporary file is removed).
+    """
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o600 if private else 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _write_file(path: Path, data: bytes, *, private: bool = False) -> None:
+    """:func:`write_atomic`, with a failure reported as one line and exit code 2."""
+    try:
+        write_atomic(path, data, private=private)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        typer.echo(f"error: {path}: cannot write the file ({reason})", err=True)
+        raise typer.Exit(EXIT_INPUT) from None
+    typer.echo(f"wrote {path}", err=True)
+
+
 def _write_output(text: str, out: Path | None) -> None:
-    """Write ``text`` to ``out``, or to stdout when ``out`` is None."""
+    """Write ``text`` to ``out`` (atomically), or to stdout when ``out`` is None."""
     if out is None:
         typer.echo(text, nl=False)
         return
-    try:
-        with open(out, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        typer.echo(f"error: {out}: cannot write the output ({reason})", err=True)
-        raise typer.Exit(EXIT_INPUT) from None
-    typer.echo(f"wrote {out}", err=True)
+    _write_file(out, text.encode("utf-8"))
 
 
 def _check_out(value: Path | None) -> Path | None:
@@ -756,10 +795,36 @@ _DRAW_HELP = (
 )
 
 
-@app.command("draw", help=_DRAW_HELP)
+draw_app = typer.Typer(
+    name="draw",
+    help=_DRAW_HELP,
+    invoke_without_command=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(draw_app)
+
+
+class _MissingOption(typer.BadParameter):
+    """The usage error of a required option that is missing (as click words it)."""
+
+    def format_message(self) -> str:
+        return f"Missing option {self.param_hint}."
+
+
+def _require(ctx: typer.Context, **values: object) -> None:
+    """Raise a usage error (exit 2) for the first required option that is missing."""
+    for name, value in values.items():
+        if value is None:
+            param = next(p for p in ctx.command.params if p.name == name)
+            raise _MissingOption("", ctx=ctx, param_hint=f"'{param.opts[0]}'")
+
+
+@draw_app.callback()
 def draw_command(
+    ctx: typer.Context,
     people: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--people",
             metavar="FILE",
@@ -769,9 +834,9 @@ def draw_command(
             readable=True,
             show_default=False,
         ),
-    ],
+    ] = None,
     quotas: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--quotas",
             metavar="FILE",
@@ -781,11 +846,11 @@ def draw_command(
             readable=True,
             show_default=False,
         ),
-    ],
+    ] = None,
     size: Annotated[
-        int,
+        int | None,
         typer.Option("--size", "-k", min=1, metavar="K", help="Panel size.", show_default=False),
-    ],
+    ] = None,
     algorithm: Annotated[
         AlgorithmName,
         typer.Option(case_sensitive=False, help="Fairness objective of the distribution."),
@@ -839,10 +904,12 @@ def draw_command(
         ),
     ] = 0,
 ) -> None:
-    """Draw a panel and report it (``stadmaken draw``).
+    """Draw a panel and report it (``stadmaken draw``), unless a subcommand follows.
 
     Parameters
     ----------
+    ctx : typer.Context
+        The context; names the subcommand (``commit``, ``reveal``, ``replace``) if one is given.
     people : Path
         The pool file.
     quotas : Path
@@ -869,6 +936,10 @@ def draw_command(
     typer.Exit
         With code 2 for bad input or quotas, 1 for a solver failure.
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    _require(ctx, people=people, quotas=quotas, size=size)
+    assert people is not None and quotas is not None and size is not None
     from sortition import draw, find_distribution, new_seed, read_people, read_quotas
 
     household_columns = _split_columns(households)
@@ -918,3 +989,488 @@ def draw_command(
         _write_output(_table_text(render_draw_report(report), FILE_WIDTH), out)
     else:
         Console(highlight=False).print(render_draw_report(report))
+
+
+# --------------------------------------------------------------------------- auditable draws
+
+_PEOPLE_OPTION = typer.Option(
+    "--people",
+    metavar="FILE",
+    help="Pool file (CSV or Excel): one row per person, a column per quota feature.",
+    exists=True,
+    dir_okay=False,
+    readable=True,
+    show_default=False,
+)
+_QUOTAS_OPTION = typer.Option(
+    "--quotas",
+    metavar="FILE",
+    help="Quota file (CSV or Excel) with columns feature,value,min,max.",
+    exists=True,
+    dir_okay=False,
+    readable=True,
+    show_default=False,
+)
+_BUNDLE_ARGUMENT = typer.Argument(
+    metavar="BUNDLE",
+    help="An audit bundle written by 'stadmaken draw commit'.",
+    exists=True,
+    dir_okay=False,
+    readable=True,
+    show_default=False,
+)
+_MAPPING_FORMAT: Final = "stadmaken-pseudonyms"
+
+
+def _check_key(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            if len(bytes.fromhex(value)) < 16:
+                raise ValueError
+        except ValueError:
+            raise typer.BadParameter(
+                "give at least 32 hexadecimal digits (16 bytes), for example from the "
+                "mapping file of an earlier commit"
+            ) from None
+    return value
+
+
+def _check_algorithm_for_lottery(value: AlgorithmName) -> AlgorithmName:
+    if value is AlgorithmName.LEGACY:
+        raise typer.BadParameter(
+            "legacy has no exact distribution to round to a lottery; use leximin, maximin or nash"
+        )
+    return value
+
+
+def _read_bundle(path: Path) -> dict[str, Any]:
+    from sortition.audit import load_bundle
+
+    return load_bundle(path)
+
+
+def _read_mapping(path: Path) -> dict[str, str]:
+    """Read a private mapping file: pseudonym -> id."""
+    from sortition import InputError
+
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise InputError(
+            "bad-mapping", "not a pseudonym mapping written by stadmaken", file=str(path)
+        ) from None
+    pseudonyms = value.get("pseudonyms") if isinstance(value, dict) else None
+    if (
+        not isinstance(value, dict)
+        or value.get("format") != _MAPPING_FORMAT
+        or not isinstance(pseudonyms, dict)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in pseudonyms.items())
+    ):
+        raise InputError(
+            "bad-mapping", "not a pseudonym mapping written by stadmaken", file=str(path)
+        )
+    return dict(pseudonyms)
+
+
+def _bundle_bytes(bundle: dict[str, Any]) -> bytes:
+    from sortition.audit import canonical_json
+
+    return canonical_json(bundle) + b"\n"
+
+
+def _named(ids: Sequence[str], mapping: dict[str, str] | None) -> list[dict[str, str]]:
+    return [
+        {"pseudonym": pid, **({"id": mapping.get(pid, "?")} if mapping is not None else {})}
+        for pid in ids
+    ]
+
+
+def _emit(data: dict[str, Any], lines: list[str], output_format: OutputFormat) -> None:
+    if output_format is OutputFormat.JSON:
+        typer.echo(json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2))
+    else:
+        typer.echo("\n".join(lines))
+
+
+_COMMIT_HELP = (
+    "Commit to a transparent lottery before the randomness exists.\n\n"
+    "Computes the distribution, rounds it to a uniform lottery over M panels, and writes an "
+    "audit bundle holding the pseudonymised pool, the quotas, the panels and the public "
+    "randomness source announced in advance. Publish the commitment it prints; when the "
+    "source has produced its value, run 'stadmaken draw reveal BUNDLE --seed VALUE'."
+)
+
+
+@draw_app.command("commit", help=_COMMIT_HELP)
+def commit_command(
+    people: Annotated[Path, _PEOPLE_OPTION],
+    quotas: Annotated[Path, _QUOTAS_OPTION],
+    size: Annotated[
+        int,
+        typer.Option("--size", "-k", min=1, metavar="K", help="Panel size.", show_default=False),
+    ],
+    source: Annotated[
+        str,
+        typer.Option(
+            metavar="TEXT",
+            help="The public randomness whose value will be the seed, announced in advance "
+            "(for example 'drand quicknet round 1234567' or 'dice:DDD on camera').",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            callback=_check_out,
+            metavar="BUNDLE",
+            help="The audit bundle to write.",
+            show_default=False,
+        ),
+    ],
+    mapping: Annotated[
+        Path,
+        typer.Option(
+            callback=_check_out,
+            metavar="FILE",
+            help="Private file linking pseudonyms to ids (kept by the organiser, mode 0600).",
+            show_default=False,
+        ),
+    ],
+    fallback: Annotated[
+        str,
+        typer.Option(metavar="TEXT", help="What is used if the source fails."),
+    ] = "",
+    algorithm: Annotated[
+        AlgorithmName,
+        typer.Option(
+            case_sensitive=False,
+            callback=_check_algorithm_for_lottery,
+            help="Fairness objective of the distribution.",
+        ),
+    ] = AlgorithmName.LEXIMIN,
+    panels: Annotated[
+        int,
+        typer.Option(
+            "--panels",
+            "-m",
+            min=1,
+            max=100_000,
+            metavar="M",
+            help="Number of panels of the lottery.",
+        ),
+    ] = 1000,
+    households: Annotated[
+        str | None,
+        typer.Option(
+            callback=_check_columns,
+            metavar="COL[,COL...]",
+            help="Columns that together identify a household.",
+            show_default=False,
+        ),
+    ] = None,
+    id_column: Annotated[
+        str,
+        typer.Option(callback=_check_id_column, metavar="NAME", help="Column with each id."),
+    ] = "id",
+    pseudonym_key: Annotated[
+        str | None,
+        typer.Option(
+            callback=_check_key,
+            metavar="HEX",
+            help="Secret key of the pseudonyms (default: a fresh one, saved in the mapping).",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", case_sensitive=False, help="A summary to read, or JSON."),
+    ] = OutputFormat.TABLE,
+) -> None:
+    """Compute, round and commit a draw (``stadmaken draw commit``).
+
+    Parameters
+    ----------
+    people, quotas : Path
+        The pool and quota files.
+    size : int
+        The panel size.
+    source, fallback : str
+        The public randomness source announced in advance, and its fallback.
+    out : Path
+        The bundle to write.
+    mapping : Path
+        The private pseudonym mapping to write.
+    algorithm : AlgorithmName
+        The fairness objective (not legacy).
+    panels : int
+        ``m``, the number of panels of the lottery.
+    households : str, optional
+        Comma-separated household columns.
+    id_column : str
+        The id column.
+    pseudonym_key : str, optional
+        Hexadecimal key of the pseudonyms.
+    output_format : OutputFormat
+        Summary as text or JSON.
+    """
+    import secrets
+
+    from sortition import find_distribution, read_people, read_quotas, round_lottery
+    from sortition.audit import commit, pseudonymise
+
+    if not source.strip():
+        raise typer.BadParameter("name the public randomness source", param_hint="'--source'")
+    if out.resolve() == mapping.resolve():
+        raise typer.BadParameter("the bundle and the mapping must be different files")
+    key = bytes.fromhex(pseudonym_key) if pseudonym_key else secrets.token_bytes(32)
+    stderr = Console(stderr=True, highlight=False)
+    with (
+        reported_errors(quota_file=quotas, people_file=people),
+        DelayedStatus(stderr, "Reading the files") as progress,
+        _solver_output_to_stderr(),
+    ):
+        quota_table = read_quotas(quotas)
+        pool = read_people(
+            people, quota_table, id_column=id_column, household_columns=_split_columns(households)
+        )
+        public_pool, pseudonyms = pseudonymise(pool, key)
+        chosen = algorithm.core_name()
+        progress(f"Computing the {chosen.upper()} distribution", 0, 0)
+        distribution = find_distribution(
+            public_pool, quota_table, size, algorithm=chosen, progress=progress
+        )
+        progress(f"Rounding to {panels} panels", 0, 0)
+        lottery = round_lottery(distribution, panels)
+        bundle = commit(
+            lottery,
+            software=f"stadmaken {_software_version()}",
+            source=source,
+            fallback=fallback,
+        )
+    private = {"format": _MAPPING_FORMAT, "key": key.hex(), "pseudonyms": pseudonyms}
+    _write_file(mapping, json.dumps(private, ensure_ascii=False, indent=1).encode(), private=True)
+    _write_file(out, _bundle_bytes(bundle))
+    targets = sorted(lottery.target.values())
+    data = {
+        "commitment": bundle["hashes"]["commitment"],
+        "panels": lottery.m,
+        "pool": len(pool),
+        "size": size,
+        "algorithm": chosen,
+        "lowest_probability_before": f"{targets[0]:.{PROBABILITY_DECIMALS}f}",
+        "lowest_probability_after": str(min(lottery.counts.values()) / lottery.m),
+        "rounding_loss": f"{lottery.loss:.{PROBABILITY_DECIMALS}f}",
+        "source": source,
+    }
+    _emit(
+        data,
+        [
+            f"commitment: {data['commitment']}",
+            f"{lottery.m} panels of {size} from {len(pool)} people ({chosen})",
+            f"lowest selection probability: {data['lowest_probability_before']} before "
+            f"rounding, {data['lowest_probability_after']} after",
+            f"largest change by rounding: {lottery.loss * lottery.m:.3f}/{lottery.m}",
+            f"publish the commitment, then reveal with the value of: {source}",
+        ],
+        output_format,
+    )
+
+
+@draw_app.command("reveal", help="Reveal a committed draw with the seed: select the panel.")
+def reveal_command(
+    bundle_file: Annotated[Path, _BUNDLE_ARGUMENT],
+    seed: Annotated[
+        str,
+        typer.Option(
+            callback=_check_seed,
+            metavar="SEED",
+            help="The value the announced source produced (or dice:DDD).",
+            show_default=False,
+        ),
+    ],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            metavar="FILE",
+            help="The private mapping, to show ids next to pseudonyms.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            callback=_check_out,
+            metavar="FILE",
+            help="Write the revealed bundle here (default: update BUNDLE).",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", case_sensitive=False, help="A summary to read, or JSON."),
+    ] = OutputFormat.TABLE,
+) -> None:
+    """Select the panel of a committed draw (``stadmaken draw reveal``).
+
+    Parameters
+    ----------
+    bundle_file : Path
+        The committed bundle.
+    seed : str
+        The seed.
+    mapping : Path, optional
+        The private mapping.
+    out : Path, optional
+        Where to write the revealed bundle.
+    output_format : OutputFormat
+        Summary as text or JSON.
+    """
+    from sortition.audit import reveal
+
+    with reported_errors(bundle_file=bundle_file):
+        names = _read_mapping(mapping) if mapping is not None else None
+        revealed = reveal(_read_bundle(bundle_file), seed)
+    _write_file(out or bundle_file, _bundle_bytes(revealed))
+    part = revealed["reveal"]
+    data = {"seed": seed, "index": part["index"], "panel": _named(part["panel"], names)}
+    lines = [f"seed {seed!r} selects panel {part['index']} of {revealed['draw']['m']}:"]
+    lines += [" ".join(entry.values()) for entry in data["panel"]]
+    _emit(data, lines, output_format)
+
+
+@draw_app.command("replace", help="Replace a panel member who withdraws, keeping the quotas.")
+def replace_command(
+    bundle_file: Annotated[Path, _BUNDLE_ARGUMENT],
+    withdrawn: Annotated[
+        str,
+        typer.Option(
+            metavar="ID",
+            show_default=False,
+            help="The member who withdraws: a pseudonym, or an id when --mapping is given.",
+        ),
+    ],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            metavar="FILE",
+            help="The private mapping, to name people by id.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            callback=_check_out,
+            metavar="FILE",
+            help="Write the updated bundle here (default: update BUNDLE).",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", case_sensitive=False, help="A summary to read, or JSON."),
+    ] = OutputFormat.TABLE,
+) -> None:
+    """Append a replacement to a revealed draw (``stadmaken draw replace``).
+
+    Parameters
+    ----------
+    bundle_file : Path
+        The revealed bundle.
+    withdrawn : str
+        Pseudonym (or id, with ``mapping``) of the member who withdraws.
+    mapping : Path, optional
+        The private mapping.
+    out : Path, optional
+        Where to write the updated bundle.
+    output_format : OutputFormat
+        Summary as text or JSON.
+    """
+    from sortition.audit import replace
+
+    with reported_errors(bundle_file=bundle_file):
+        names = _read_mapping(mapping) if mapping is not None else None
+        member = withdrawn
+        if names is not None and withdrawn not in names:
+            member = next((p for p, i in names.items() if i == withdrawn), withdrawn)
+        updated, replacement = replace(_read_bundle(bundle_file), member)
+    _write_file(out or bundle_file, _bundle_bytes(updated))
+    gone, new = _named([member], names)[0], _named([replacement], names)[0]
+    data = {"withdrawn": gone, "replacement": new, "event": len(updated["events"]) - 1}
+    line = f"{' '.join(gone.values())} is replaced by {' '.join(new.values())}"
+    _emit(data, [line], output_format)
+
+
+@app.command("verify", help="Re-derive an audit bundle; exit 0 if everything follows.")
+def verify_command(
+    bundle_file: Annotated[Path, _BUNDLE_ARGUMENT],
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            metavar="BUNDLE",
+            help="The bundle this one continues (a council renewal).",
+            show_default=False,
+        ),
+    ] = None,
+    commitment: Annotated[
+        str | None,
+        typer.Option(
+            metavar="HEX", help="The commitment published in advance.", show_default=False
+        ),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", case_sensitive=False, help="A summary to read, or JSON."),
+    ] = OutputFormat.TABLE,
+) -> None:
+    """Verify an audit bundle (``stadmaken verify``).
+
+    Parameters
+    ----------
+    bundle_file : Path
+        The bundle.
+    previous : Path, optional
+        The previous bundle of a chain.
+    commitment : str, optional
+        The commitment that was published before the draw.
+    output_format : OutputFormat
+        Summary as text or JSON.
+    """
+    from sortition.audit import verify
+
+    with reported_errors(bundle_file=bundle_file):
+        bundle = _read_bundle(bundle_file)
+        prior = _read_bundle(previous) if previous is not None else None
+        result = verify(bundle, previous=prior, commitment=commitment)
+    data = {
+        "verified": True,
+        "commitment": result.commitment,
+        "digest": result.digest,
+        "panels": result.m,
+        "size": result.k,
+        "pool": result.pool_size,
+        "rounding_loss": f"{result.loss:.{PROBABILITY_DECIMALS}f}",
+        "revealed": result.index is not None,
+        "index": result.index,
+        "panel": list(result.panel),
+        "events": result.events,
+    }
+    lines = [
+        f"OK: {bundle_file} verifies",
+        f"commitment {result.commitment}",
+        f"{result.m} panels of {result.k} from {result.pool_size} people, every one meets the "
+        "quotas and the household rule; largest change by rounding "
+        f"{result.loss * result.m:.3f}/{result.m}",
+    ]
+    if result.index is None:
+        lines.append("not revealed yet")
+    else:
+        lines.append(f"selected panel {result.index}; {result.events} replacement(s) since")
+        lines.append("current panel: " + " ".join(result.panel))
+    _emit(data, lines, output_format)

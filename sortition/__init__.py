@@ -8,6 +8,9 @@ The main entry points::
     distribution = find_distribution(pool, quotas, 30, algorithm="leximin")
     result = draw(distribution, seed="2026")
 
+For an auditable draw, round the distribution to a lottery over ``m`` panels
+(:func:`round_lottery`) and commit to it before the seed exists (:mod:`sortition.audit`).
+
 References
 ----------
 B. Flanigan, P. Gölz, A. Gupta, B. Hennig, A. D. Procaccia, "Fair algorithms for selecting
@@ -18,6 +21,7 @@ from sortition.algorithms import ALGORITHMS, Algorithm, Progress, find_distribut
 from sortition.distribution import Distribution
 from sortition.draw import DrawResult, draw
 from sortition.errors import (
+    AuditError,
     InfeasibleQuotasError,
     InputError,
     QuotaError,
@@ -26,6 +30,7 @@ from sortition.errors import (
     SortitionError,
 )
 from sortition.io import read_people, read_quotas
+from sortition.lottery import DEFAULT_PANELS, Lottery, round_lottery
 from sortition.model import Person, Pool, Quota, Quotas
 from sortition.randomness import SeededStream, new_seed
 from sortition.structure import PoolStructure
@@ -33,11 +38,14 @@ from sortition.validation import check_quotas, panel_violations
 
 __all__ = [
     "ALGORITHMS",
+    "DEFAULT_PANELS",
     "Algorithm",
+    "AuditError",
     "Distribution",
     "DrawResult",
     "InfeasibleQuotasError",
     "InputError",
+    "Lottery",
     "Person",
     "Pool",
     "PoolStructure",
@@ -56,4 +64,5 @@ __all__ = [
     "panel_violations",
     "read_people",
     "read_quotas",
+    "round_lottery",
 ]
