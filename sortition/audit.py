@@ -444,7 +444,10 @@ def check_integrity(bundle: Bundle, fields: Sequence[str], commitment: str | Non
 
     ``fields`` are the fields ``draw`` must have (they depend on ``draw.kind``).
     """
-    _expect(bundle.get("format") == FORMAT, "format", f"not a stadmaken audit bundle ('{FORMAT}')")
+    if bundle.get("format") != FORMAT:
+        raise AuditError(
+            "format", f"not a stadmaken audit bundle ('{FORMAT}')", code="not-a-bundle"
+        )
     version = bundle.get("version")
     if version != VERSION:
         raise AuditError(
