@@ -27,9 +27,9 @@ from service.cli import app
 from sortition import (
     AuditError,
     Person,
-    SeededStream,
     Pool,
     Quotas,
+    SeededStream,
     find_distribution,
     panel_violations,
     round_lottery,
