@@ -1405,6 +1405,34 @@ def replace_command(
     _emit(data, [line], output_format)
 
 
+def _verify_invitation(
+    bundle: dict[str, Any], bundle_file: Path, commitment: str | None, output_format: OutputFormat
+) -> None:
+    """Verify an invitation bundle and report it."""
+    from sortition.invitation import verify_invitation
+
+    result = verify_invitation(bundle, commitment=commitment)
+    data = {
+        "verified": True,
+        "kind": "invitation",
+        "commitment": result.commitment,
+        "digest": result.digest,
+        "addresses": result.addresses,
+        "count": result.count,
+        "allocation": result.allocation,
+        "revealed": result.invited is not None,
+        "invited": result.invited,
+    }
+    lines = [
+        f"OK: {bundle_file} verifies (invitations)",
+        f"commitment {result.commitment}",
+        f"{result.count} of {result.addresses} addresses, per wijk: "
+        + ", ".join(f"{w} {n}" for w, n in sorted(result.allocation.items())),
+        "revealed" if result.invited is not None else "not revealed yet",
+    ]
+    _emit(data, lines, output_format)
+
+
 @app.command("verify", help="Re-derive an audit bundle; exit 0 if everything follows.")
 def verify_command(
     bundle_file: Annotated[Path, _BUNDLE_ARGUMENT],
@@ -1447,6 +1475,10 @@ def verify_command(
     with reported_errors(bundle_file=bundle_file):
         bundle = _read_bundle(bundle_file)
         prior = _read_bundle(previous) if previous is not None else None
+        draw_part = bundle.get("draw")
+        if isinstance(draw_part, dict) and draw_part.get("kind") == "invitation":
+            _verify_invitation(bundle, bundle_file, commitment, output_format)
+            return
         result = verify(bundle, previous=prior, commitment=commitment)
     data = {
         "verified": True,
@@ -1474,3 +1506,23 @@ def verify_command(
         lines.append(f"selected panel {result.index}; {result.events} replacement(s) since")
         lines.append("current panel: " + " ".join(result.panel))
     _emit(data, lines, output_format)
+
+
+# --------------------------------------------------------------------------- invitations
+
+from service.invite_cli import invite_command, invite_reveal_command  # noqa: E402
+
+invite_app = typer.Typer(
+    name="invite",
+    help="The invitation stage: draw the addresses to invite, stratified by wijk.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+invite_app.command("commit", help="Commit to an invitation draw from an address register.")(
+    invite_command
+)
+invite_app.command("reveal", help="Reveal an invitation draw with the seed.")(
+    invite_reveal_command
+)
+app.add_typer(invite_app)

@@ -121,7 +121,9 @@ def round_lottery(distribution: Distribution, m: int = DEFAULT_PANELS) -> Lotter
         raise ValueError("an estimated distribution cannot be rounded to a lottery")
     structure = distribution.structure
     copies = _round_compositions(structure, distribution.compositions, distribution.weights, m)
-    panels = _realise_all(structure, distribution.compositions, copies)
+    target = m * (distribution.weights @ distribution.compositions)
+    compositions, copies = _swap_members(structure, distribution.compositions, copies, target, m)
+    panels = _realise_all(structure, compositions, copies)
     for panel in panels:
         problems = panel_violations(structure.pool, structure.quotas, structure.k, panel)
         if problems:
@@ -233,6 +235,85 @@ def _minimax(
         copies[a] -= 1
         copies[b] += 1
         seats += compositions[b] - compositions[a]
+
+
+def _swap_members(
+    structure: PoolStructure,
+    compositions: npt.NDArray[np.int64],
+    copies: list[int],
+    target: npt.NDArray[np.float64],
+    m: int,
+) -> tuple[npt.NDArray[np.int64], list[int]]:
+    """Swap single members between classes in single panels (step 3 of the module doc).
+
+    While some class's members are furthest from their target, take one copy of a composition
+    and swap one member: out of that class if it has too many panels, into it if too few, with
+    the other class chosen so that the composition still meets every quota and the household
+    rule and the largest deviation of the two classes is smallest. A move is made only if the
+    largest deviation overall falls, or stays and fewer classes reach it. The swapped
+    composition (possibly new, outside the distribution's support) gets the copy.
+    """
+    sizes = structure.sizes
+    membership = structure.membership
+    unit_of = np.array([c.unit_type for c in structure.classes], dtype=np.int64)
+    units = np.array([len(u.units) for u in structure.unit_types], dtype=np.int64)
+    rows = [row.copy() for row in compositions]
+    count = list(copies)
+    where = {tuple(int(v) for v in row): i for i, row in enumerate(rows)}
+    seats = np.asarray(np.array(count) @ compositions, dtype=np.int64)
+    for _ in range(MOVES_PER_PANEL * m):
+        deviation = _person_deviation(seats, sizes, target)
+        worst = int(np.argmax(deviation))
+        top = float(deviation[worst])
+        excess = bool(seats[worst] * 1.0 > target[worst])
+        step = -1 if excess else 1
+        after_worst = float(_person_deviation(seats[[worst]] + step, sizes[[worst]],
+                                              target[[worst]])[0])
+        # the partner class moves the other way: +1 if the worst loses a member, -1 if it gains
+        partner = _person_deviation(seats - step, sizes, target)
+        best: tuple[float, float, int, int] | None = None
+        for a, row in enumerate(rows):
+            if count[a] == 0 or (excess and row[worst] == 0):
+                continue
+            quota = membership @ row
+            if excess:  # worst out, partner h in
+                counts = quota[:, None] - membership[:, [worst]] + membership
+                room = units[unit_of] - np.bincount(unit_of, row, len(units))[unit_of]
+                room = room + (unit_of == unit_of[worst])
+                possible = room >= 1
+            else:  # partner g out, worst in
+                counts = quota[:, None] + membership[:, [worst]] - membership
+                used = np.bincount(unit_of, row, len(units))[unit_of[worst]]
+                same = unit_of == unit_of[worst]
+                possible = (row > 0) & ((used < units[unit_of[worst]]) | same)
+            possible &= ((counts >= structure.lower[:, None]) & (counts <= structure.upper[:, None])).all(axis=0)
+            possible[worst] = False
+            if not possible.any():
+                continue
+            candidates = np.flatnonzero(possible)
+            scores = np.maximum(partner[candidates], after_worst)
+            pick = int(np.lexsort((partner[candidates], scores))[0])
+            key = (float(scores[pick]), float(partner[candidates[pick]]), a, int(candidates[pick]))
+            if best is None or key < best:
+                best = key
+        if best is None:
+            break
+        if best[0] >= top - 1e-9:
+            break
+        _, _, a, other = best
+        row = rows[a].copy()
+        row[worst] += step
+        row[other] -= step
+        seats[worst] += step
+        seats[other] -= step
+        count[a] -= 1
+        key_row = tuple(int(v) for v in row)
+        if key_row not in where:
+            where[key_row] = len(rows)
+            rows.append(row)
+            count.append(0)
+        count[where[key_row]] += 1
+    return np.array(rows, dtype=np.int64), count
 
 
 def _realise_all(
