@@ -8,15 +8,23 @@ step "pick one of ``m``", which three ten-sided dice can do on camera for ``m = 
 https://arxiv.org/abs/2006.10498). Each person's selection probability becomes
 ``(panels that contain them) / m``; the *rounding loss* is the largest change.
 
-The rounding has two steps, both deterministic (no randomness is involved before the seed):
+The rounding has three steps, all deterministic (no randomness is involved before the seed):
 
 1. **Compositions.** Each composition ``P`` of the distribution gets a whole number of the ``m``
    panels, ``c_P``. Start from ``floor(m * p_P)`` and hand out the units left one at a time to
    the composition that lowers the squared deviation most; then move single units between
    compositions while that lowers it (local search). The deviation of class ``g`` is
-   ``(sum_P c_P x_Pg - m * E[x_g]) / sqrt(size_g)``: the sum of squares over classes equals the
-   sum over *people* of ``m**2 * (change of their probability)**2`` before step 2.
-2. **People.** The ``c_P`` copies are realised as panels of people, panel after panel, each
+   ``(sum_P c_P x_Pg - m * E[x_g]) / sqrt(size_g)``: the sum of squares over classes is the
+   sum over *people* of ``m**2 * (change of their probability)**2`` when members of a class
+   share its panels equally. Then move single units while that lowers the *largest* change of
+   anyone's probability (members of a class get ``floor`` or ``ceil`` of their class's share),
+   or keeps it and lowers the number of classes that reach it.
+2. **Swaps.** While the class whose members are furthest from their target can be helped by
+   swapping one member of one copy for a member of another class (the composition still
+   meeting every quota and the household rule, the other class staying closer to its target
+   than the first was), the swap is made. Swapped copies may be compositions outside the
+   distribution's support; every one is feasible.
+3. **People.** The ``c_P`` copies are realised as panels of people, panel after panel, each
    class's seats going to the members of that class who have had the fewest so far (then the
    one used longest ago, then the lowest id), never two from one household. So members of a
    class get equal numbers of panels, give or take one.
@@ -244,7 +252,7 @@ def _swap_members(
     target: npt.NDArray[np.float64],
     m: int,
 ) -> tuple[npt.NDArray[np.int64], list[int]]:
-    """Swap single members between classes in single panels (step 3 of the module doc).
+    """Swap single members between classes in single panels (step 2 of the module doc).
 
     While some class's members are furthest from their target, take one copy of a composition
     and swap one member: out of that class if it has too many panels, into it if too few, with
@@ -267,8 +275,9 @@ def _swap_members(
         top = float(deviation[worst])
         excess = bool(seats[worst] * 1.0 > target[worst])
         step = -1 if excess else 1
-        after_worst = float(_person_deviation(seats[[worst]] + step, sizes[[worst]],
-                                              target[[worst]])[0])
+        after_worst = float(
+            _person_deviation(seats[[worst]] + step, sizes[[worst]], target[[worst]])[0]
+        )
         # the partner class moves the other way: +1 if the worst loses a member, -1 if it gains
         partner = _person_deviation(seats - step, sizes, target)
         best: tuple[float, float, int, int] | None = None
@@ -286,7 +295,9 @@ def _swap_members(
                 used = np.bincount(unit_of, row, len(units))[unit_of[worst]]
                 same = unit_of == unit_of[worst]
                 possible = (row > 0) & ((used < units[unit_of[worst]]) | same)
-            possible &= ((counts >= structure.lower[:, None]) & (counts <= structure.upper[:, None])).all(axis=0)
+            possible &= (
+                (counts >= structure.lower[:, None]) & (counts <= structure.upper[:, None])
+            ).all(axis=0)
             possible[worst] = False
             if not possible.any():
                 continue
@@ -319,7 +330,7 @@ def _swap_members(
 def _realise_all(
     structure: PoolStructure, compositions: npt.NDArray[np.int64], copies: list[int]
 ) -> list[tuple[str, ...]]:
-    """Panels of people for the composition copies (step 2 of the module doc)."""
+    """Panels of people for the composition copies (step 3 of the module doc)."""
     used: Counter[str] = Counter()
     last: dict[str, int] = {}
     panels: list[tuple[str, ...]] = []
