@@ -1526,3 +1526,9 @@ invite_app.command("reveal", help="Reveal an invitation draw with the seed.")(
     invite_reveal_command
 )
 app.add_typer(invite_app)
+
+# --------------------------------------------------------------------------- councils
+
+from service.council_cli import council_app  # noqa: E402
+
+app.add_typer(council_app, name="council")

@@ -32,7 +32,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ __all__ = [
     "VERSION",
     "Verified",
     "canonical_json",
+    "chain_digests",
     "check_integrity",
     "commit",
     "current_panel",
@@ -117,11 +118,38 @@ def digest(value: object) -> str:
     return hashlib.sha256(canonical_json(value)).hexdigest()
 
 
+def chain_digests(bundle: Bundle) -> list[str]:
+    """Digests of ``bundle`` as it stood before each of its events, and now.
+
+    A later bundle links to the one it continues by one of these: the link stays valid when
+    events (replacements) are appended to the earlier bundle afterwards.
+    """
+    events = bundle.get("events")
+    if not isinstance(events, list):
+        return [digest(bundle)]
+    return [digest({**bundle, "events": events[:j]}) for j in range(len(events) + 1)]
+
+
 def field_hashes(draw: Mapping[str, object]) -> dict[str, str]:
     """One hash per field of ``draw``, plus ``commitment``: the hash of those hashes."""
     hashes = {name: digest(value) for name, value in draw.items()}
     hashes["commitment"] = digest(hashes)
     return hashes
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKeyError(key)
+        result[key] = value
+    return result
 
 
 def load_bundle(path: str | Path) -> Bundle:
@@ -140,7 +168,11 @@ def load_bundle(path: str | Path) -> Bundle:
             "bundle", f"cannot read the file ({exc.strerror})", code="unreadable", file=name
         ) from None
     try:
-        value = json.loads(data.decode("utf-8"))
+        value = json.loads(data.decode("utf-8"), object_pairs_hook=_unique_keys)
+    except _DuplicateKeyError as exc:
+        raise AuditError(
+            "bundle", f"the key '{exc.key}' occurs twice in one object", code="not-json", file=name
+        ) from None
     except UnicodeDecodeError:
         raise AuditError(
             "bundle", "the file is not UTF-8 text", code="not-json", file=name
@@ -150,6 +182,13 @@ def load_bundle(path: str | Path) -> Bundle:
             "bundle",
             f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
             "the file may be truncated",
+            code="not-json",
+            file=name,
+        ) from None
+    except (ValueError, RecursionError):
+        raise AuditError(
+            "bundle",
+            "the JSON holds a number or a nesting too large to read",
             code="not-json",
             file=name,
         ) from None
@@ -265,7 +304,8 @@ def commit(
 
 # --------------------------------------------------------------------------- randomness
 
-_DICE = re.compile(r"dice:([0-9]+)")
+_DICE = re.compile(r"dice:([0-9]+)", re.ASCII)
+_PROBABILITY = re.compile(r"[01](\.[0-9]+)?", re.ASCII)
 
 
 def selection_index(seed: str, m: int) -> int:
@@ -298,12 +338,23 @@ def reveal(bundle: Bundle, seed: str) -> Bundle:
     Raises
     ------
     AuditError
-        If the bundle does not verify or is already revealed.
+        If the bundle does not verify or is already revealed, or ``seed`` starts with
+        ``dice:`` but does not have one digit per ten-sided die (``m`` a power of ten).
     """
     verify(bundle)
     if bundle["reveal"] is not None:
         raise AuditError("reveal", "the draw is already revealed", code="already-revealed")
     draw = bundle["draw"]
+    digits = len(str(draw["m"] - 1)) if draw["m"] > 1 else 0
+    if seed.startswith("dice:") and not (
+        _DICE.fullmatch(seed) and draw["m"] == 10**digits and len(seed) == 5 + digits
+    ):
+        raise AuditError(
+            "seed",
+            f"a dice seed needs exactly {digits} digits for {draw['m']} panels "
+            "(and the number of panels must be a power of ten)",
+            code="bad-seed",
+        )
     index = selection_index(seed, draw["m"])
     panel = list(draw["panels"][index])
     pool_ids = [p["id"] for p in draw["pool"]["people"]]
@@ -438,18 +489,39 @@ def _expect(condition: bool, field: str, message: str) -> None:
         raise AuditError(field, message)
 
 
+def _check_values(value: object, path: str) -> None:
+    """Only objects, lists, text (valid Unicode), integers, booleans and null; no floats."""
+    if isinstance(value, float):
+        raise AuditError(
+            path or "bundle", "a number with a fraction or exponent; bundles hold integers only"
+        )
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise AuditError(path or "bundle", "text that is not valid Unicode") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_values(key, path)
+            _check_values(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_values(item, f"{path}[{i}]")
+
+
 def check_integrity(bundle: Bundle, fields: Sequence[str], commitment: str | None = None) -> None:
     """Check format, version, the top-level layout, and every field of ``draw`` against its
     hash and the hashes against the commitment (and ``commitment``, when given).
 
     ``fields`` are the fields ``draw`` must have (they depend on ``draw.kind``).
     """
+    _check_values(bundle, "")
     if bundle.get("format") != FORMAT:
         raise AuditError(
             "format", f"not a stadmaken audit bundle ('{FORMAT}')", code="not-a-bundle"
         )
     version = bundle.get("version")
-    if version != VERSION:
+    if type(version) is not int or version != VERSION:
         raise AuditError(
             "version",
             f"format version {version!r} is not supported (this stadmaken reads {VERSION})",
@@ -495,6 +567,7 @@ def _pool_and_quotas(draw: Mapping[str, Any]) -> tuple[Pool, Quotas]:
         )
         _expect(ok, f"draw.quotas[{i}]", "needs feature, value (text), min and max (integers)")
         rows.append((q["feature"], q["value"], q["min"], q["max"]))
+    _expect(rows == sorted(rows), "draw.quotas", "not sorted by feature and value")
     try:
         quotas = Quotas.from_rows(rows)
     except SortitionError as exc:
@@ -507,8 +580,9 @@ def _pool_and_quotas(draw: Mapping[str, Any]) -> tuple[Pool, Quotas]:
     )
     features = pool_value["features"]
     _expect(features == sorted(quotas.features), "draw.pool.features", "not the quota features")
+    _expect(isinstance(pool_value["people"], list), "draw.pool.people", "not a list")
     people = []
-    for i, p in enumerate(pool_value["people"] if isinstance(pool_value["people"], list) else []):
+    for i, p in enumerate(pool_value["people"]):
         ok = (
             isinstance(p, dict)
             and set(p) == {"id", "household", "values"}
@@ -559,8 +633,9 @@ def _check_panels(draw: Mapping[str, Any], pool: Pool, quotas: Quotas) -> float:
     selections = draw["selections"]
     _expect(isinstance(selections, dict), "draw.selections", "not an object")
     for pid in expected:
+        stated = selections.get(pid)
         _expect(
-            selections.get(pid) == expected[pid],
+            type(stated) is int and stated == expected[pid],
             "draw.selections",
             f"'{pid}' is in {expected[pid]} panels, the bundle says {selections.get(pid)!r}",
         )
@@ -574,15 +649,14 @@ def _check_panels(draw: Mapping[str, Any], pool: Pool, quotas: Quotas) -> float:
     total = Decimal(0)
     loss = Decimal(0)
     for pid, text in probabilities.items():
-        try:
-            value = Decimal(text) if isinstance(text, str) else Decimal("NaN")
-        except InvalidOperation:
-            value = Decimal("NaN")
         _expect(
-            value.is_finite() and 0 <= value <= 1,
+            isinstance(text, str)
+            and _PROBABILITY.fullmatch(text) is not None
+            and Decimal(text) <= 1,
             "draw.probabilities",
-            f"'{pid}': {text!r} is not a probability",
+            f"'{pid}': {text!r} is not a probability written as 0.ddd or 1.000",
         )
+        value = Decimal(text)
         total += value
         loss = max(loss, abs(Decimal(expected[pid]) / m - value))
     _expect(abs(total - k) <= Decimal("1e-6"), "draw.probabilities", f"sum to {total}, not {k}")
@@ -613,7 +687,7 @@ def _check_reveal(bundle: Bundle, pool: Pool) -> int | None:
     )
     index = selection_index(part["seed"], draw["m"])
     _expect(
-        part["index"] == index,
+        type(part["index"]) is int and part["index"] == index,
         "reveal.index",
         f"the seed (reveal.seed) selects panel {index}, the bundle says {part['index']!r}",
     )
@@ -630,7 +704,8 @@ def _check_events(bundle: Bundle) -> None:
         _expect(
             isinstance(event, dict)
             and set(event) == {"type", "withdrawn", "replacement", "previous", "hash"}
-            and event["type"] == "replacement",
+            and event["type"] == "replacement"
+            and all(isinstance(event[key], str) for key in event),
             where,
             "needs type 'replacement', withdrawn, replacement, previous and hash",
         )
@@ -678,7 +753,9 @@ def verify(
     )
     if previous is not None:
         _expect(
-            link == digest(previous), "draw.previous", "is not the digest of the previous bundle"
+            link in chain_digests(previous),
+            "draw.previous",
+            "is not the digest of the previous bundle (nor of it before any of its events)",
         )
     index = _check_reveal(bundle, pool)
     _check_events(bundle)

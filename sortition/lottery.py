@@ -52,8 +52,9 @@ __all__ = ["DEFAULT_PANELS", "Lottery", "round_lottery"]
 DEFAULT_PANELS = 1000
 #: The local search stops after this many moves per panel of the lottery (it converges sooner).
 MOVES_PER_PANEL = 20
-#: The minimax step tries moves away from at most this many compositions at a time.
-MINIMAX_DONORS = 64
+#: The minimax step tries moves away from at most this many compositions at a time; it is run
+#: once per limit and the best result is kept (the search is greedy, so its path matters).
+MINIMAX_DONORS = (32, 64, 128, 256)
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,10 +129,21 @@ def round_lottery(distribution: Distribution, m: int = DEFAULT_PANELS) -> Lotter
     if distribution.estimated:
         raise ValueError("an estimated distribution cannot be rounded to a lottery")
     structure = distribution.structure
-    copies = _round_compositions(structure, distribution.compositions, distribution.weights, m)
+    start = _round_compositions(structure, distribution.compositions, distribution.weights, m)
     target = m * (distribution.weights @ distribution.compositions)
-    compositions, copies = _swap_members(structure, distribution.compositions, copies, target, m)
-    panels = _realise_all(structure, compositions, copies)
+    best: tuple[float, npt.NDArray[np.int64], list[int]] | None = None
+    for donors in MINIMAX_DONORS:
+        moved = start.copy()
+        _minimax(moved, distribution.compositions, structure.sizes, target, m, donors)
+        rows, counts = _swap_members(
+            structure, distribution.compositions, [int(c) for c in moved], target, m
+        )
+        seats = np.asarray(np.array(counts) @ rows, dtype=np.int64)
+        worst = float(_person_deviation(seats, structure.sizes, target).max())
+        if best is None or worst < best[0] - 1e-12:
+            best = (worst, rows, counts)
+    assert best is not None
+    panels = _realise_all(structure, best[1], best[2])
     for panel in panels:
         problems = panel_violations(structure.pool, structure.quotas, structure.k, panel)
         if problems:
@@ -146,8 +158,9 @@ def _round_compositions(
     compositions: npt.NDArray[np.int64],
     weights: npt.NDArray[np.float64],
     m: int,
-) -> list[int]:
-    """Whole numbers of panels per composition, summing to ``m`` (step 1 of the module doc)."""
+) -> npt.NDArray[np.int64]:
+    """Whole numbers of panels per composition, summing to ``m``: the sum-of-squares part of
+    step 1 of the module doc."""
     x = compositions.astype(np.float64)
     scale = 1.0 / np.sqrt(structure.sizes.astype(np.float64))
     target = m * (weights @ x)
@@ -177,8 +190,7 @@ def _round_compositions(
         copies[a] -= 1
         copies[b] += 1
         slope += gram[:, b] - gram[:, a]
-    _minimax(copies, compositions, structure.sizes, target, m)
-    return [int(c) for c in copies]
+    return copies
 
 
 def _person_deviation(
@@ -201,12 +213,13 @@ def _minimax(
     sizes: npt.NDArray[np.int64],
     target: npt.NDArray[np.float64],
     m: int,
+    donors_limit: int,
 ) -> None:
     """Move single copies while that lowers the largest change of anyone's probability.
 
     Each step looks at the class with the largest change and tries every move of one copy
     between compositions that pushes that class the right way (from at most
-    :data:`MINIMAX_DONORS` donors); it takes the move that leaves the smallest largest change,
+    ``donors_limit`` donors); it takes the move that leaves the smallest largest change,
     then the fewest classes at it. Stops when no move improves, in place.
     """
     seats = copies @ compositions
@@ -217,10 +230,10 @@ def _minimax(
         column = compositions[:, worst]
         excess = bool(seats[worst] > target[worst])
         if excess:
-            donors = np.flatnonzero((copies > 0) & (column > 0))[:MINIMAX_DONORS]
+            donors = np.flatnonzero((copies > 0) & (column > 0))[:donors_limit]
             receivers = np.arange(len(copies))
         else:
-            donors = np.flatnonzero(copies > 0)[:MINIMAX_DONORS]
+            donors = np.flatnonzero(copies > 0)[:donors_limit]
             receivers = np.flatnonzero(column > 0)
         best: tuple[float, int, int, int] | None = None
         for a in donors:

@@ -533,3 +533,11 @@ def test_bad_mapping(bundle_file: Path, workdir: Path) -> None:
     (workdir / "m.json").write_text('{"format": "other"}')
     line = one_error_line(run("draw", "reveal", "b.json", "--seed", "1", "--mapping", "m.json"))
     assert "m.json" in line and "not a pseudonym mapping" in line
+
+
+def test_malformed_dice_seeds_are_refused(committed: Bundle) -> None:
+    for seed in ("dice:4", "dice:420", "dice:4a"):
+        with pytest.raises(AuditError, match="exactly 2 digits") as caught:
+            reveal(committed, seed)
+        assert caught.value.code == "bad-seed"
+    assert reveal(committed, "dice:07")["reveal"]["index"] == 7
