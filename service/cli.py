@@ -1261,6 +1261,13 @@ def commit_command(
         "lowest_probability_after": str(min(lottery.counts.values()) / lottery.m),
         "rounding_loss": f"{lottery.loss:.{PROBABILITY_DECIMALS}f}",
         "source": source,
+        "probabilities": {
+            pid: {
+                "before": f"{lottery.target[pid]:.{PROBABILITY_DECIMALS}f}",
+                "after": f"{count}/{lottery.m}",
+            }
+            for pid, count in lottery.counts.items()
+        },
     }
     _emit(
         data,

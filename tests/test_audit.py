@@ -374,9 +374,13 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_commit_reveal_replace_verify(workdir: Path) -> None:
-    result = run(*COMMIT, "--out", "b.json", "--mapping", "map.json")
+    result = run(*COMMIT, "--out", "b.json", "--mapping", "map.json", "--format", "json")
     assert result.exit_code == 0, result.output
-    assert "commitment: " in result.stdout
+    summary = json.loads(result.stdout)
+    assert len(summary["probabilities"]) == 60
+    for entry in summary["probabilities"].values():
+        after = int(entry["after"].split("/")[0]) / 100
+        assert abs(after - float(entry["before"])) <= float(summary["rounding_loss"]) + 1e-12
     assert (workdir / "map.json").stat().st_mode & 0o777 == 0o600
     mapping = json.loads((workdir / "map.json").read_text())
     assert mapping["key"] == KEY.hex()
