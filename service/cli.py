@@ -24,31 +24,40 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import statistics
-import sys
-import tempfile
-import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as package_version
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 from rich.console import Console, Group, RenderableType
-from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
+from service.common import (
+    MAPPING_FORMAT,
+    DelayedStatus,
+    OutputFormat,
+    bundle_bytes,
+    check_key,
+    check_out,
+    emit,
+    exit_code,
+    one_line,
+    read_bundle,
+    read_mapping,
+    reported_errors,
+    software_version,
+    solver_output_to_stderr,
+    write_file,
+    write_files,
+)
+
 if TYPE_CHECKING:  # the cores are imported when a command runs, so --help stays quick
-    from sortition import Algorithm, Distribution, DrawResult, Pool, Quotas, SortitionError
+    from sortition import Algorithm, Distribution, DrawResult, Pool, Quotas
 
 __all__ = [
     "AlgorithmName",
@@ -64,10 +73,6 @@ __all__ = [
     "reported_errors",
 ]
 
-#: Exit code of a usage error, bad input file or impossible quotas (as click uses for usage).
-EXIT_INPUT: Final = 2
-#: Exit code of a failure that is not the user's input (a solver failure).
-EXIT_FAILURE: Final = 1
 #: Probabilities are rounded to this many decimals in every output, so that outputs compare
 #: byte for byte.
 PROBABILITY_DECIMALS: Final = 12
@@ -75,8 +80,6 @@ PROBABILITY_DECIMALS: Final = 12
 PROBABILITY_TOLERANCE: Final = 1e-9
 #: The report lists at most this many of the ids with the lowest probability.
 MAX_IDS_SHOWN: Final = 10
-#: Progress is shown only for work that takes longer than this many seconds.
-PROGRESS_DELAY: Final = 1.0
 #: Width of a table report written to a file (a terminal uses its own width).
 FILE_WIDTH: Final = 100
 
@@ -108,121 +111,7 @@ class AlgorithmName(StrEnum):
         return names[self]
 
 
-class OutputFormat(StrEnum):
-    """How a command writes its result."""
-
-    TABLE = "table"
-    JSON = "json"
-
-
 # --------------------------------------------------------------------------- shared machinery
-
-
-def _software_version() -> str:
-    try:
-        return package_version("stadmaken")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "unknown"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.splitlines())
-
-
-def exit_code(error: SortitionError) -> int:
-    """The exit code for an error of the cores.
-
-    Parameters
-    ----------
-    error : SortitionError
-        The error.
-
-    Returns
-    -------
-    int
-        ``2`` for :class:`~sortition.InputError` and :class:`~sortition.QuotaError` (the user's
-        files or options are wrong) and an :class:`~sortition.AuditError` about a file that
-        is not a bundle or a request that cannot be done; ``1`` for a bundle that does not
-        verify and for a :class:`~sortition.SolverError` (not the user's fault).
-    """
-    from sortition import AuditError, InputError, QuotaError
-
-    if isinstance(error, AuditError):
-        return EXIT_FAILURE if error.code == "mismatch" else EXIT_INPUT
-    return EXIT_INPUT if isinstance(error, InputError | QuotaError) else EXIT_FAILURE
-
-
-#: Quota errors about the pool as a whole rather than the quota file.
-_POOL_QUOTA_CODES: Final = frozenset({"pool-too-small"})
-#: Quota errors that concern neither file.
-_FILELESS_QUOTA_CODES: Final = frozenset({"bad-size"})
-
-
-@contextmanager
-def reported_errors(
-    *,
-    quota_file: Path | None = None,
-    people_file: Path | None = None,
-    bundle_file: Path | None = None,
-) -> Iterator[None]:
-    """Turn an error of the cores into one line on stderr and an exit code.
-
-    The line is ``error: <file>, row R, column 'C': <message>`` with the parts that are known.
-    When the error names no file, the file it is about is filled in: the quota file for a
-    :class:`~sortition.QuotaError` (the pool file for ``pool-too-small``), the pool file for an
-    :class:`~sortition.InputError`.
-
-    Parameters
-    ----------
-    quota_file, people_file, bundle_file : Path, optional
-        The files of the command, to name in errors that do not name one (the bundle file
-        for an :class:`~sortition.AuditError`).
-
-    Raises
-    ------
-    typer.Exit
-        With :func:`exit_code` of the error, after writing the line.
-    """
-    from sortition import AuditError, InputError, QuotaError, SortitionError
-
-    try:
-        yield
-    except SortitionError as error:
-        if error.file is None:
-            if isinstance(error, QuotaError):
-                if error.code in _POOL_QUOTA_CODES:
-                    error.file = None if people_file is None else str(people_file)
-                elif error.code not in _FILELESS_QUOTA_CODES:
-                    error.file = None if quota_file is None else str(quota_file)
-            elif isinstance(error, InputError):
-                error.file = None if people_file is None else str(people_file)
-            elif isinstance(error, AuditError):
-                error.file = None if bundle_file is None else str(bundle_file)
-        typer.echo(f"error: {_one_line(error.describe())}", err=True)
-        raise typer.Exit(exit_code(error)) from None
-
-
-@contextmanager
-def _solver_output_to_stderr() -> Iterator[None]:
-    """Send whatever native code writes to file descriptor 1 to stderr for a while.
-
-    HiGHS prints a banner on stdout (from C++, past ``sys.stdout``) the first time a solver is
-    made in a process; this keeps it, and any other native chatter, out of the results.
-    """
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
-    try:
-        saved = os.dup(1)
-        os.dup2(2, 1)
-    except OSError:  # no usable file descriptors (an embedding host): nothing to protect
-        yield
-        return
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 #: The packages whose log lines the command line shows.
@@ -234,7 +123,7 @@ class _EchoHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            typer.echo(f"{record.levelname.lower()}: {_one_line(record.getMessage())}", err=True)
+            typer.echo(f"{record.levelname.lower()}: {one_line(record.getMessage())}", err=True)
         except Exception:  # pragma: no cover - logging must never break the command
             self.handleError(record)
 
@@ -261,140 +150,12 @@ def _log_to_stderr(verbose: bool) -> Callable[[], None]:
     return undo
 
 
-class DelayedStatus:
-    """A progress callback that shows a transient rich spinner once work takes a while.
-
-    Nothing is shown unless ``console`` is a terminal; the spinner appears ``delay`` seconds
-    after entering the context, with the latest message and the seconds elapsed, and
-    disappears on exit.
-
-    Parameters
-    ----------
-    console : rich.console.Console
-        Where to show the spinner (stderr in the command line).
-    message : str
-        The message until the work reports its own.
-    delay : float
-        Seconds to wait before showing anything.
-
-    Examples
-    --------
-    >>> import io
-    >>> from rich.console import Console
-    >>> with DelayedStatus(Console(file=io.StringIO()), "Working") as progress:
-    ...     progress("Step", 1, 2)
-    """
-
-    def __init__(self, console: Console, message: str, *, delay: float = PROGRESS_DELAY) -> None:
-        self._console = console
-        self._message = message
-        self._delay = delay
-        self._lock = threading.Lock()
-        self._status: Status | None = None
-        self._timer: threading.Timer | None = None
-        self._closed = False
-        self._started = time.monotonic()
-
-    def __enter__(self) -> DelayedStatus:
-        self._started = time.monotonic()
-        if self._console.is_terminal:
-            self._timer = threading.Timer(self._delay, self._show)
-            self._timer.daemon = True
-            self._timer.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        with self._lock:
-            self._closed = True
-            if self._timer is not None:
-                self._timer.cancel()
-            if self._status is not None:
-                self._status.stop()
-                self._status = None
-
-    def _show(self) -> None:
-        with self._lock:
-            if self._closed or self._status is not None:
-                return
-            self._status = self._console.status(self)  # rendered by __rich__ at every refresh
-            self._status.start()
-
-    def __rich__(self) -> Text:
-        """The latest message and the seconds since the work began."""
-        seconds = int(time.monotonic() - self._started)
-        return Text(f"{self._message}  ·  {seconds} s")
-
-    def __call__(self, message: str, done: int, total: int) -> None:
-        """Record progress: ``message`` with ``done`` of ``total`` (0 if unknown)."""
-        self._message = f"{message} ({done}/{total})" if total > 0 else message
-
-    @property
-    def shown(self) -> bool:
-        """Whether the spinner is showing now."""
-        return self._status is not None
-
-
-def write_atomic(path: Path, data: bytes, *, private: bool = False) -> None:
-    """Write ``data`` to ``path`` all at once: a temporary file in the same folder, then a rename.
-
-    A crash or a full disk leaves either the old file or the new one, never half of one.
-    ``private`` files (pseudonym mappings: they link pseudonyms to people) get mode 0600.
-
-    Raises
-    ------
-    OSError
-        If the file cannot be written (the temporary file is removed).
-    """
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o600 if private else 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
-def _write_file(path: Path, data: bytes, *, private: bool = False) -> None:
-    """:func:`write_atomic`, with a failure reported as one line and exit code 2."""
-    try:
-        write_atomic(path, data, private=private)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        typer.echo(f"error: {path}: cannot write the file ({reason})", err=True)
-        raise typer.Exit(EXIT_INPUT) from None
-    typer.echo(f"wrote {path}", err=True)
-
-
 def _write_output(text: str, out: Path | None) -> None:
     """Write ``text`` to ``out`` (atomically), or to stdout when ``out`` is None."""
     if out is None:
         typer.echo(text, nl=False)
         return
-    _write_file(out, text.encode("utf-8"))
-
-
-def _check_out(value: Path | None) -> Path | None:
-    """Reject an ``--out`` path that cannot be written, before any work is done."""
-    if value is None:
-        return None
-    if value.is_dir():
-        raise typer.BadParameter(f"'{value}' is a folder; give a file name")
-    parent = value.parent if str(value.parent) else Path(".")
-    if not parent.is_dir():
-        raise typer.BadParameter(f"the folder '{parent}' does not exist")
-    if not os.access(parent, os.W_OK) or (value.exists() and not os.access(value, os.W_OK)):
-        raise typer.BadParameter(f"no permission to write '{value}'")
-    return value
+    write_file(out, text.encode("utf-8"))
 
 
 def _split_columns(value: str | None) -> list[str]:
@@ -425,7 +186,7 @@ def _check_id_column(value: str) -> str:
 
 def _version_callback(value: bool) -> None:
     if value:
-        typer.echo(f"stadmaken {_software_version()}")
+        typer.echo(f"stadmaken {software_version()}")
         raise typer.Exit()
 
 
@@ -672,7 +433,7 @@ def draw_report_json(report: DrawReport) -> str:
         "seed": report.seed,
         "selected": list(report.selected),
         "size": report.size,
-        "software": {"name": "stadmaken", "version": _software_version()},
+        "software": {"name": "stadmaken", "version": software_version()},
         "summary": {
             "min": report.lowest,
             "median": report.median,
@@ -887,7 +648,7 @@ def draw_command(
     out: Annotated[
         Path | None,
         typer.Option(
-            callback=_check_out,
+            callback=check_out,
             metavar="FILE",
             dir_okay=False,
             help="Write the output to this file instead of stdout.",
@@ -954,7 +715,7 @@ def draw_command(
     with (
         reported_errors(quota_file=quotas, people_file=people),
         DelayedStatus(stderr, "Reading the files") as progress,
-        _solver_output_to_stderr(),
+        solver_output_to_stderr(),
     ):
         quota_table = read_quotas(quotas)
         pool = read_people(
@@ -1019,20 +780,6 @@ _BUNDLE_ARGUMENT = typer.Argument(
     readable=True,
     show_default=False,
 )
-_MAPPING_FORMAT: Final = "stadmaken-pseudonyms"
-
-
-def _check_key(value: str | None) -> str | None:
-    if value is not None:
-        try:
-            if len(bytes.fromhex(value)) < 16:
-                raise ValueError
-        except ValueError:
-            raise typer.BadParameter(
-                "give at least 32 hexadecimal digits (16 bytes), for example from the "
-                "mapping file of an earlier commit"
-            ) from None
-    return value
 
 
 def _check_algorithm_for_lottery(value: AlgorithmName) -> AlgorithmName:
@@ -1043,53 +790,11 @@ def _check_algorithm_for_lottery(value: AlgorithmName) -> AlgorithmName:
     return value
 
 
-def _read_bundle(path: Path) -> dict[str, Any]:
-    from sortition.audit import load_bundle
-
-    return load_bundle(path)
-
-
-def _read_mapping(path: Path) -> dict[str, str]:
-    """Read a private mapping file: pseudonym -> id."""
-    from sortition import InputError
-
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        raise InputError(
-            "bad-mapping", "not a pseudonym mapping written by stadmaken", file=str(path)
-        ) from None
-    pseudonyms = value.get("pseudonyms") if isinstance(value, dict) else None
-    if (
-        not isinstance(value, dict)
-        or value.get("format") != _MAPPING_FORMAT
-        or not isinstance(pseudonyms, dict)
-        or not all(isinstance(k, str) and isinstance(v, str) for k, v in pseudonyms.items())
-    ):
-        raise InputError(
-            "bad-mapping", "not a pseudonym mapping written by stadmaken", file=str(path)
-        )
-    return dict(pseudonyms)
-
-
-def _bundle_bytes(bundle: dict[str, Any]) -> bytes:
-    from sortition.audit import canonical_json
-
-    return canonical_json(bundle) + b"\n"
-
-
 def _named(ids: Sequence[str], mapping: dict[str, str] | None) -> list[dict[str, str]]:
     return [
         {"pseudonym": pid, **({"id": mapping.get(pid, "?")} if mapping is not None else {})}
         for pid in ids
     ]
-
-
-def _emit(data: dict[str, Any], lines: list[str], output_format: OutputFormat) -> None:
-    if output_format is OutputFormat.JSON:
-        typer.echo(json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2))
-    else:
-        typer.echo("\n".join(lines))
 
 
 _COMMIT_HELP = (
@@ -1121,7 +826,7 @@ def commit_command(
     out: Annotated[
         Path,
         typer.Option(
-            callback=_check_out,
+            callback=check_out,
             metavar="BUNDLE",
             help="The audit bundle to write.",
             show_default=False,
@@ -1130,7 +835,7 @@ def commit_command(
     mapping: Annotated[
         Path,
         typer.Option(
-            callback=_check_out,
+            callback=check_out,
             metavar="FILE",
             help="Private file linking pseudonyms to ids (kept by the organiser, mode 0600).",
             show_default=False,
@@ -1175,7 +880,7 @@ def commit_command(
     pseudonym_key: Annotated[
         str | None,
         typer.Option(
-            callback=_check_key,
+            callback=check_key,
             metavar="HEX",
             help="Secret key of the pseudonyms (default: a fresh one, saved in the mapping).",
             show_default=False,
@@ -1227,7 +932,7 @@ def commit_command(
     with (
         reported_errors(quota_file=quotas, people_file=people),
         DelayedStatus(stderr, "Reading the files") as progress,
-        _solver_output_to_stderr(),
+        solver_output_to_stderr(),
     ):
         quota_table = read_quotas(quotas)
         pool = read_people(
@@ -1243,13 +948,17 @@ def commit_command(
         lottery = round_lottery(distribution, panels)
         bundle = commit(
             lottery,
-            software=f"stadmaken {_software_version()}",
+            software=f"stadmaken {software_version()}",
             source=source,
             fallback=fallback,
         )
-    private = {"format": _MAPPING_FORMAT, "key": key.hex(), "pseudonyms": pseudonyms}
-    _write_file(mapping, json.dumps(private, ensure_ascii=False, indent=1).encode(), private=True)
-    _write_file(out, _bundle_bytes(bundle))
+    private = {"format": MAPPING_FORMAT, "key": key.hex(), "pseudonyms": pseudonyms}
+    write_files(
+        [
+            (mapping, json.dumps(private, ensure_ascii=False, indent=1).encode(), True),
+            (out, bundle_bytes(bundle), False),
+        ]
+    )
     targets = sorted(lottery.target.values())
     data = {
         "commitment": bundle["hashes"]["commitment"],
@@ -1269,7 +978,7 @@ def commit_command(
             for pid, count in lottery.counts.items()
         },
     }
-    _emit(
+    emit(
         data,
         [
             f"commitment: {data['commitment']}",
@@ -1308,7 +1017,7 @@ def reveal_command(
     out: Annotated[
         Path | None,
         typer.Option(
-            callback=_check_out,
+            callback=check_out,
             metavar="FILE",
             help="Write the revealed bundle here (default: update BUNDLE).",
             show_default=False,
@@ -1337,14 +1046,14 @@ def reveal_command(
     from sortition.audit import reveal
 
     with reported_errors(bundle_file=bundle_file):
-        names = _read_mapping(mapping) if mapping is not None else None
-        revealed = reveal(_read_bundle(bundle_file), seed)
-    _write_file(out or bundle_file, _bundle_bytes(revealed))
+        names = read_mapping(mapping) if mapping is not None else None
+        revealed = reveal(read_bundle(bundle_file), seed)
+    write_file(out or bundle_file, bundle_bytes(revealed))
     part = revealed["reveal"]
     data = {"seed": seed, "index": part["index"], "panel": _named(part["panel"], names)}
     lines = [f"seed {seed!r} selects panel {part['index']} of {revealed['draw']['m']}:"]
     lines += [" ".join(entry.values()) for entry in data["panel"]]
-    _emit(data, lines, output_format)
+    emit(data, lines, output_format)
 
 
 @draw_app.command("replace", help="Replace a panel member who withdraws, keeping the quotas.")
@@ -1371,7 +1080,7 @@ def replace_command(
     out: Annotated[
         Path | None,
         typer.Option(
-            callback=_check_out,
+            callback=check_out,
             metavar="FILE",
             help="Write the updated bundle here (default: update BUNDLE).",
             show_default=False,
@@ -1400,16 +1109,16 @@ def replace_command(
     from sortition.audit import replace
 
     with reported_errors(bundle_file=bundle_file):
-        names = _read_mapping(mapping) if mapping is not None else None
+        names = read_mapping(mapping) if mapping is not None else None
         member = withdrawn
         if names is not None and withdrawn not in names:
             member = next((p for p, i in names.items() if i == withdrawn), withdrawn)
-        updated, replacement = replace(_read_bundle(bundle_file), member)
-    _write_file(out or bundle_file, _bundle_bytes(updated))
+        updated, replacement = replace(read_bundle(bundle_file), member)
+    write_file(out or bundle_file, bundle_bytes(updated))
     gone, new = _named([member], names)[0], _named([replacement], names)[0]
     data = {"withdrawn": gone, "replacement": new, "event": len(updated["events"]) - 1}
     line = f"{' '.join(gone.values())} is replaced by {' '.join(new.values())}"
-    _emit(data, [line], output_format)
+    emit(data, [line], output_format)
 
 
 def _verify_invitation(
@@ -1437,7 +1146,7 @@ def _verify_invitation(
         + ", ".join(f"{w} {n}" for w, n in sorted(result.allocation.items())),
         "revealed" if result.invited is not None else "not revealed yet",
     ]
-    _emit(data, lines, output_format)
+    emit(data, lines, output_format)
 
 
 @app.command("verify", help="Re-derive an audit bundle; exit 0 if everything follows.")
@@ -1480,8 +1189,8 @@ def verify_command(
     from sortition.audit import verify
 
     with reported_errors(bundle_file=bundle_file):
-        bundle = _read_bundle(bundle_file)
-        prior = _read_bundle(previous) if previous is not None else None
+        bundle = read_bundle(bundle_file)
+        prior = read_bundle(previous) if previous is not None else None
         draw_part = bundle.get("draw")
         if isinstance(draw_part, dict) and draw_part.get("kind") == "invitation":
             _verify_invitation(bundle, bundle_file, commitment, output_format)
@@ -1512,7 +1221,7 @@ def verify_command(
     else:
         lines.append(f"selected panel {result.index}; {result.events} replacement(s) since")
         lines.append("current panel: " + " ".join(result.panel))
-    _emit(data, lines, output_format)
+    emit(data, lines, output_format)
 
 
 # --------------------------------------------------------------------------- invitations
@@ -1529,9 +1238,7 @@ invite_app = typer.Typer(
 invite_app.command("commit", help="Commit to an invitation draw from an address register.")(
     invite_command
 )
-invite_app.command("reveal", help="Reveal an invitation draw with the seed.")(
-    invite_reveal_command
-)
+invite_app.command("reveal", help="Reveal an invitation draw with the seed.")(invite_reveal_command)
 app.add_typer(invite_app)
 
 # --------------------------------------------------------------------------- councils

@@ -24,11 +24,9 @@ as a report (``--format table``) or one JSON document (``--format json``).
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, suppress
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
@@ -38,22 +36,25 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from service.common import (
+    EXIT_FAILURE,
+    EXIT_INPUT,
+    DelayedStatus,
+    bundle_bytes,
+    one_line,
+    software_version,
+    solver_output_to_stderr,
+    write_files,
+)
+
 if TYPE_CHECKING:  # the cores are imported when a command runs, so --help stays quick
     from sortition import Pool, Quotas
     from sortition.algorithms import Algorithm, Progress
     from sortition.audit import Bundle
     from sortition.council import CouncilDraw, CouncilState, CouncilTerms, Member
 
-__all__ = ["PRIVATE_MODE", "PUBLIC_MODE", "CouncilFormat", "bundle_path", "council_app"]
+__all__ = ["CouncilFormat", "bundle_path", "council_app"]
 
-#: Exit code of bad input (as ``stadmaken draw`` and click's usage errors).
-EXIT_INPUT: Final = 2
-#: Exit code of a failure that is not the user's input (a solver failure).
-EXIT_FAILURE: Final = 1
-#: Mode of the public bundle files.
-PUBLIC_MODE: Final = 0o644
-#: Mode of the private council state.
-PRIVATE_MODE: Final = 0o600
 #: Panels of the transparent lottery unless asked otherwise (three ten-sided dice).
 DEFAULT_PANELS: Final = 1000
 
@@ -173,13 +174,9 @@ def bundle_path(folder: Path, round_number: int) -> Path:
     return folder / f"round-{round_number}.json"
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.splitlines())
-
-
 def _fail(message: str) -> typer.Exit:
     """Write ``error: message`` on stderr; returns the exit to raise (code 2)."""
-    typer.echo(f"error: {_one_line(message)}", err=True)
+    typer.echo(f"error: {one_line(message)}", err=True)
     return typer.Exit(EXIT_INPUT)
 
 
@@ -195,7 +192,7 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except SortitionError as error:
-        typer.echo(f"error: {_one_line(error.describe())}", err=True)
+        typer.echo(f"error: {one_line(error.describe())}", err=True)
         code = EXIT_FAILURE if isinstance(error, SolverError) else EXIT_INPUT
         raise typer.Exit(code) from None
 
@@ -246,38 +243,6 @@ def _check_target(path: Path, what: str, *, new: bool) -> None:
             f"{what} '{path}' already exists; it is never overwritten (remove it yourself if it "
             "was never published)"
         )
-
-
-def _write_files(files: Sequence[tuple[Path, str, int]]) -> None:
-    """Write every ``(path, text, mode)`` atomically: all staged first, then moved in place.
-
-    Each file goes to a temporary file in its own folder (created with ``mode``, flushed to
-    disk), and only when all are staged are they moved over their targets with
-    :func:`os.replace`, the private state last. On failure nothing is left behind.
-    """
-    staged: list[tuple[str, Path]] = []
-    try:
-        for path, text, mode in files:
-            parent = path.parent if str(path.parent) else Path(".")
-            handle, temporary = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
-            staged.append((temporary, path))
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                os.fchmod(stream.fileno(), mode)
-                stream.write(text)
-                stream.flush()
-                os.fsync(stream.fileno())
-        for temporary, path in staged:
-            os.replace(temporary, path)
-    except OSError as exc:
-        for temporary, _ in staged:
-            with suppress(OSError):
-                os.unlink(temporary)
-        name = exc.filename or (staged[-1][1] if staged else "")
-        raise _fail(
-            f"{name}: cannot write the file ({exc.strerror or type(exc).__name__})"
-        ) from None
-    for _, path in staged:
-        typer.echo(f"wrote {path}", err=True)
 
 
 def _load(state_file: Path, folder: Path) -> tuple[CouncilState, list[Bundle]]:
@@ -344,19 +309,12 @@ def _read_inputs(
 @contextmanager
 def _computing(message: str) -> Iterator[Progress]:
     """Show a delayed spinner on stderr and keep the solver's output off stdout."""
-    from service.cli import DelayedStatus, _solver_output_to_stderr
 
     status: AbstractContextManager[DelayedStatus] = DelayedStatus(
         Console(stderr=True, highlight=False), message
     )
-    with status as progress, _solver_output_to_stderr():
+    with status as progress, solver_output_to_stderr():
         yield progress
-
-
-def _software() -> str:
-    from service.cli import _software_version
-
-    return f"stadmaken {_software_version()}"
 
 
 # --------------------------------------------------------------------------- output
@@ -592,7 +550,7 @@ def init_command(
                 terms,
                 pool,
                 key=key,
-                software=_software(),
+                software=f"stadmaken {software_version()}",
                 source=source,
                 fallback=fallback,
                 ineligible=excluded,
@@ -601,10 +559,10 @@ def init_command(
                 panels=panels,
                 progress=progress,
             )
-    _write_files(
+    write_files(
         [
-            (target, _json_text(result.bundle), PUBLIC_MODE),
-            (state, dump_state(result.state), PRIVATE_MODE),
+            (target, bundle_bytes(result.bundle), False),
+            (state, dump_state(result.state).encode("utf-8"), True),
         ]
     )
     document = _draw_document(result, target, chosen, source, fallback)
@@ -652,10 +610,10 @@ def reveal_command(
         result = reveal_round(council, chain, seed)
     record = result.state.rounds[-1]
     target = bundle_path(bundles, record.round)
-    _write_files(
+    write_files(
         [
-            (target, _json_text(result.bundle), PUBLIC_MODE),
-            (state, dump_state(result.state), PRIVATE_MODE),
+            (target, bundle_bytes(result.bundle), False),
+            (state, dump_state(result.state).encode("utf-8"), True),
         ]
     )
     document = {
@@ -729,10 +687,10 @@ def replace_command(
         excluded = read_ids(ineligible, id_column) if ineligible is not None else frozenset()
         result = step_down(council, chain, member, year=year, ineligible=excluded)
     target = bundle_path(bundles, result.replacement.round)
-    _write_files(
+    write_files(
         [
-            (target, _json_text(result.bundle), PUBLIC_MODE),
-            (state, dump_state(result.state), PRIVATE_MODE),
+            (target, bundle_bytes(result.bundle), False),
+            (state, dump_state(result.state).encode("utf-8"), True),
         ]
     )
     document = {
@@ -824,7 +782,7 @@ def renew_command(
                 council,
                 chain,
                 pool,
-                software=_software(),
+                software=f"stadmaken {software_version()}",
                 source=source,
                 fallback=fallback,
                 year=year,
@@ -834,10 +792,10 @@ def renew_command(
                 panels=panels,
                 progress=progress,
             )
-    _write_files(
+    write_files(
         [
-            (target, _json_text(result.bundle), PUBLIC_MODE),
-            (state, dump_state(result.state), PRIVATE_MODE),
+            (target, bundle_bytes(result.bundle), False),
+            (state, dump_state(result.state).encode("utf-8"), True),
         ]
     )
     document = _draw_document(result, target, chosen, source, fallback)

@@ -6,10 +6,8 @@ and ``reveal``.
 The help of each command is its docstring up to the form feed (typer and click cut it there),
 so the numpydoc sections below it do not show in ``--help``.
 
-This module imports nothing from :mod:`service.cli` at import time (the helpers it shares,
-:func:`service.cli.reported_errors`, :func:`service.cli.write_atomic` and the software
-version, are imported when a command runs), so ``service.cli`` may import it anywhere. The method is
-:mod:`sortition.invitation`, specified in ``docs/invitation.md``.
+It shares its error reporting and file writing with every command (:mod:`service.common`).
+The method is :mod:`sortition.invitation`, specified in ``docs/invitation.md``.
 
 Output follows the rules of :mod:`service.cli`: results on stdout (a summary, or one JSON
 document with ``--format json``), messages on stderr; an error in a file is one line
@@ -20,48 +18,32 @@ document with ``--format json``), messages on stderr; an error in a file is one 
 from __future__ import annotations
 
 import json
-import os
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated
 
 import typer
 
+from service.common import (
+    MAPPING_FORMAT,
+    OutputFormat,
+    bundle_bytes,
+    check_key,
+    check_out,
+    emit,
+    read_mapping,
+    reported_errors,
+    software_version,
+    write_files,
+)
+
 __all__ = [
-    "InviteFormat",
     "invite_command",
     "invite_reveal_command",
 ]
 
-#: ``format`` of the private mapping file (the same as ``stadmaken draw commit`` writes).
-MAPPING_FORMAT: Final = "stadmaken-pseudonyms"
-
-
-class InviteFormat(StrEnum):
-    """How the invitation commands write their summary."""
-
-    TABLE = "table"
-    JSON = "json"
-
 
 # --------------------------------------------------------------------------- option checks
-
-
-def _check_out(value: Path | None) -> Path | None:
-    """Reject an output path that cannot be written, before any work is done."""
-    if value is None:
-        return None
-    if value.is_dir():
-        raise typer.BadParameter(f"'{value}' is a folder; give a file name")
-    parent = value.parent if str(value.parent) else Path(".")
-    if not parent.is_dir():
-        raise typer.BadParameter(f"the folder '{parent}' does not exist")
-    if not os.access(parent, os.W_OK) or (value.exists() and not os.access(value, os.W_OK)):
-        raise typer.BadParameter(f"no permission to write '{value}'")
-    return value
 
 
 def _check_column(value: str) -> str:
@@ -73,19 +55,6 @@ def _check_column(value: str) -> str:
 def _check_text(value: str) -> str:
     if not value.strip():
         raise typer.BadParameter("must not be empty")
-    return value
-
-
-def _check_key(value: str | None) -> str | None:
-    if value is not None:
-        try:
-            if len(bytes.fromhex(value)) < 16:
-                raise ValueError
-        except ValueError:
-            raise typer.BadParameter(
-                "give at least 32 hexadecimal digits (16 bytes), for example the key in the "
-                "mapping file of an earlier commit"
-            ) from None
     return value
 
 
@@ -106,82 +75,6 @@ def _distinct(**paths: Path | None) -> None:
 
 
 # --------------------------------------------------------------------------- shared pieces
-
-
-@contextmanager
-def _reported(*, register: Path | None = None, bundle: Path | None = None) -> Iterator[None]:
-    """:func:`service.cli.reported_errors`, naming the bundle in an audit error without a file."""
-    from service.cli import reported_errors
-    from sortition.errors import AuditError
-
-    with reported_errors(people_file=register):
-        try:
-            yield
-        except AuditError as error:
-            if error.file is None and bundle is not None:
-                error.file = str(bundle)
-            raise
-
-
-def _write_files(files: list[tuple[Path, bytes, bool]]) -> None:
-    """Write each ``(path, data, private)`` atomically, in order; all or (as far as can be) none.
-
-    If a write fails, the files this call already wrote are removed, the failure is one line on
-    stderr, and the exit code is 2.
-    """
-    from service.cli import EXIT_INPUT, write_atomic
-
-    written: list[Path] = []
-    for path, data, private in files:
-        try:
-            write_atomic(path, data, private=private)
-        except OSError as exc:
-            for done in written:
-                with suppress(OSError):
-                    done.unlink()
-            reason = exc.strerror or type(exc).__name__
-            typer.echo(f"error: {path}: cannot write the file ({reason})", err=True)
-            raise typer.Exit(EXIT_INPUT) from None
-        written.append(path)
-    for path in written:
-        typer.echo(f"wrote {path}", err=True)
-
-
-def _bundle_bytes(bundle: dict[str, Any]) -> bytes:
-    from sortition.audit import canonical_json
-
-    return canonical_json(bundle) + b"\n"
-
-
-def _read_mapping(path: Path, pseudonyms: set[str]) -> dict[str, str]:
-    """Read the private mapping written by ``invite`` and check it belongs to the bundle."""
-    from sortition.errors import InputError
-
-    def bad(message: str) -> InputError:
-        return InputError("bad-mapping", message, file=str(path))
-
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        raise bad("not a pseudonym mapping written by stadmaken") from None
-    mapping = value.get("pseudonyms") if isinstance(value, dict) else None
-    if (
-        not isinstance(value, dict)
-        or value.get("format") != MAPPING_FORMAT
-        or not isinstance(mapping, dict)
-        or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items())
-    ):
-        raise bad("not a pseudonym mapping written by stadmaken")
-    if set(mapping) != pseudonyms:
-        raise bad("the mapping does not belong to this bundle (its pseudonyms differ)")
-    return dict(mapping)
-
-
-def _emit(data: dict[str, Any], lines: list[str], output_format: InviteFormat) -> None:
-    if output_format is InviteFormat.JSON:
-        typer.echo(json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2))
-    else:
-        typer.echo("\n".join(lines))
 
 
 def _aligned(rows: list[list[str]]) -> list[str]:
@@ -232,7 +125,7 @@ def invite_command(
         Path,
         typer.Option(
             "--out",
-            callback=_check_out,
+            callback=check_out,
             metavar="BUNDLE",
             help="The audit bundle to write (public).",
             show_default=False,
@@ -242,7 +135,7 @@ def invite_command(
         Path,
         typer.Option(
             "--mapping",
-            callback=_check_out,
+            callback=check_out,
             metavar="FILE",
             help="Private file linking pseudonyms to address ids (mode 0600; keep it secret).",
             show_default=False,
@@ -281,16 +174,16 @@ def invite_command(
         str | None,
         typer.Option(
             "--pseudonym-key",
-            callback=_check_key,
+            callback=check_key,
             metavar="HEX",
             help="Secret key of the pseudonyms (default: a fresh one, saved in the mapping).",
             show_default=False,
         ),
     ] = None,
     output_format: Annotated[
-        InviteFormat,
+        OutputFormat,
         typer.Option("--format", case_sensitive=False, help="A summary to read, or JSON."),
-    ] = InviteFormat.TABLE,
+    ] = OutputFormat.TABLE,
 ) -> None:
     """Commit to an invitation lottery: which addresses of the register will be invited.
 
@@ -321,7 +214,7 @@ def invite_command(
         The register's columns.
     pseudonym_key : str, optional
         Hexadecimal key of the pseudonyms; a fresh 32-byte key when omitted.
-    output_format : InviteFormat
+    output_format : OutputFormat
         Summary as text or JSON.
 
     Raises
@@ -329,13 +222,12 @@ def invite_command(
     typer.Exit
         With code 2 for bad input, after one line ``error: ...`` on stderr.
     """
-    from service.cli import _software_version
     from sortition.errors import InputError
     from sortition.invitation import commit_invitation, read_population, read_register
 
     _distinct(register=register, population=population, out=out, mapping=mapping)
     key = bytes.fromhex(pseudonym_key) if pseudonym_key else secrets.token_bytes(32)
-    with _reported(register=register):
+    with reported_errors(people_file=register):
         addresses = read_register(register, id_column=id_column, wijk_column=wijk_column)
         people = read_population(population, addresses) if population is not None else None
         try:
@@ -343,7 +235,7 @@ def invite_command(
                 addresses,
                 count,
                 key=key,
-                software=f"stadmaken {_software_version()}",
+                software=f"stadmaken {software_version()}",
                 source=source,
                 fallback=fallback,
                 population=people,
@@ -353,10 +245,10 @@ def invite_command(
                 error.file = str(population)
             raise
     private = {"format": MAPPING_FORMAT, "key": key.hex(), "pseudonyms": pseudonyms}
-    _write_files(
+    write_files(
         [
             (mapping, json.dumps(private, ensure_ascii=False, indent=1).encode() + b"\n", True),
-            (out, _bundle_bytes(bundle), False),
+            (out, bundle_bytes(bundle), False),
         ]
     )
     if pseudonym_key is None:
@@ -396,7 +288,7 @@ def invite_command(
         "",
         f"publish the commitment, then reveal with the value of: {source}",
     ]
-    _emit(data, lines, output_format)
+    emit(data, lines, output_format)
 
 
 # --------------------------------------------------------------------------- invite-reveal
@@ -440,16 +332,16 @@ def invite_reveal_command(
         Path | None,
         typer.Option(
             "--out",
-            callback=_check_out,
+            callback=check_out,
             metavar="FILE",
             help="Write the revealed bundle here (default: update BUNDLE).",
             show_default=False,
         ),
     ] = None,
     output_format: Annotated[
-        InviteFormat,
+        OutputFormat,
         typer.Option("--format", case_sensitive=False, help="A list to read, or JSON."),
-    ] = InviteFormat.TABLE,
+    ] = OutputFormat.TABLE,
 ) -> None:
     """Reveal an invitation lottery with the seed: draw the addresses to invite in every wijk.
 
@@ -470,7 +362,7 @@ def invite_reveal_command(
         The private mapping written by ``stadmaken invite commit``.
     out : Path, optional
         Where to write the revealed bundle; by default ``bundle`` is replaced (atomically).
-    output_format : InviteFormat
+    output_format : OutputFormat
         Lines of text or JSON.
 
     Raises
@@ -484,11 +376,11 @@ def invite_reveal_command(
     from sortition.invitation import reveal_invitation
 
     _distinct(mapping=mapping, out=out)
-    with _reported(bundle=bundle):
+    with reported_errors(bundle_file=bundle):
         revealed = reveal_invitation(load_bundle(bundle), seed)
         register = revealed["draw"]["register"]
-        names = _read_mapping(mapping, {a["id"] for a in register}) if mapping is not None else None
-    _write_files([(out or bundle, _bundle_bytes(revealed), False)])
+        names = read_mapping(mapping, {a["id"] for a in register}) if mapping is not None else None
+    write_files([(out or bundle, bundle_bytes(revealed), False)])
 
     invited: dict[str, list[str]] = revealed["reveal"]["invited"]
     entries = {
@@ -499,4 +391,4 @@ def invite_reveal_command(
     header = ["wijk", "pseudonym", *(["id"] if names is not None else [])]
     lines = ["\t".join(header)]
     lines += ["\t".join([wijk, *e.values()]) for wijk, chosen in entries.items() for e in chosen]
-    _emit(data, lines, output_format)
+    emit(data, lines, output_format)

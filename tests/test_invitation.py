@@ -942,17 +942,17 @@ def test_missing_options(workdir: Path) -> None:
 
 
 def test_a_failed_write_leaves_no_file(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The mapping is written first; if the bundle then cannot be written, it is removed."""
-    import service.cli
+    """Both files are staged first; if the bundle cannot be written, neither is left."""
+    import tempfile
 
-    real = service.cli.write_atomic
+    real = tempfile.mkstemp
 
-    def failing(path: Path, data: bytes, *, private: bool = False) -> None:
-        if path.name == "b.json":
+    def failing(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        if str(kwargs.get("prefix", "")).startswith(".b.json"):
             raise OSError(28, "No space left on device")
-        real(path, data, private=private)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(service.cli, "write_atomic", failing)
+    monkeypatch.setattr(tempfile, "mkstemp", failing)
     line = one_error_line(invite_standard())
     assert line == "error: b.json: cannot write the file (No space left on device)"
     assert files(workdir) == ["r.csv"]
