@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
 
-from sortition.randomness import SeededStream
-
 __all__ = [
     "VOTE_TYPES",
     "Election",
@@ -143,6 +141,8 @@ class TieBreak:
         The lot: projects sorted by id are shuffled with ``SeededStream(seed,
         "budget-ties").sample(ids, len(ids))``; a project earlier in the shuffle wins.
         """
+        from sortition.randomness import SeededStream  # the lot; sortition loads only here
+
         by_id = sorted(range(election.n_projects), key=lambda j: election.ids[j])
         shuffled = SeededStream(seed, "budget-ties").sample(by_id, len(by_id))
         lot = _positions(shuffled)
