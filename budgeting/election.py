@@ -99,15 +99,19 @@ class Election:
 
     def points_total(self) -> list[Fraction]:
         """Per project, the total points it got (for approval and choose-1: its supporters)."""
-        totals = [Fraction(0)] * self.n_projects
+        whole = [0] * self.n_projects  # integer points summed as ints: Fractions are slow
+        parts = [Fraction(0)] * self.n_projects
         for ballot in self.ballots:
             if ballot.points is None:
                 for j in ballot.projects:
-                    totals[j] += ballot.weight
+                    whole[j] += ballot.weight
             else:
                 for j, p in zip(ballot.projects, ballot.points, strict=True):
-                    totals[j] += p * ballot.weight
-        return totals
+                    if p.denominator == 1:
+                        whole[j] += p.numerator * ballot.weight
+                    else:
+                        parts[j] += p * ballot.weight
+        return [parts[j] + whole[j] for j in range(self.n_projects)]
 
 
 @dataclass(frozen=True)
