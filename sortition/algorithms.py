@@ -35,7 +35,7 @@ from sortition.distribution import Distribution
 from sortition.errors import InputError, SolverError
 from sortition.model import Pool, Quotas
 from sortition.randomness import SeededStream
-from sortition.solver import INF, CompositionOracle, RestrictedLP
+from sortition.solver import INF, CompositionOracle, RelaxedStage, RestrictedLP
 from sortition.structure import PoolStructure
 from sortition.validation import check_quotas
 
@@ -62,6 +62,10 @@ PRICING_TOLERANCE = 1e-9
 BATCH = 10
 #: A class whose dual weight exceeds this at a LEXIMIN stage's optimum is fixed at that stage.
 FIX_TOLERANCE = 1e-9
+#: A LEXIMIN stage stops once its level is this close to the bound from the relaxation.
+BOUND_TOLERANCE = 1e-9
+#: The mixture found from the relaxation must give every class its level within this.
+MIXTURE_TOLERANCE = 1e-8
 #: NASH stops when the duality gap per person, in log-probability, is below this.
 NASH_TOLERANCE = 1e-7
 #: LEGACY attempts before giving up (the greedy algorithm may paint itself into a corner).
@@ -176,15 +180,20 @@ class _Columns:
     def __init__(self, structure: PoolStructure) -> None:
         self.structure = structure
         self.rows: list[IntArray] = []
-        self._seen: set[bytes] = set()
+        self._seen: dict[bytes, int] = {}
 
     def add(self, x: IntArray) -> bool:
         key = x.tobytes()
         if key in self._seen:
             return False
-        self._seen.add(key)
+        self._seen[key] = len(self.rows)
         self.rows.append(x)
         return True
+
+    def index(self, x: IntArray) -> int:
+        """The position of ``x`` (added first if new)."""
+        self.add(x)
+        return self._seen[x.tobytes()]
 
     def matrix(self) -> IntArray:
         return np.array(self.rows, dtype=np.int64).reshape(len(self.rows), -1)
@@ -279,12 +288,19 @@ def _leximin(
         nz, share = columns.shares(x)
         lp.add_col(0.0, [*(row_of[int(g)] for g in nz), total_row], [*share.tolist(), 1.0])
 
+    relaxed = RelaxedStage(structure)
+    if not first_stage_only:
+        weights = _leximin_by_relaxation(structure, oracle, columns, relaxed, fixed.copy(), report)
+        if weights is not None:
+            return weights
+        logger.info("LEXIMIN: the relaxation is not tight here; column generation per stage")
     lp = build()
     for x in columns.rows:
         add_panel(x)
     stage = 0
     while True:
         stage += 1
+        bound, bound_duals, _ = relaxed.solve(fixed)
         while True:
             objective, duals = _solve_stage(lp, fixed, classes)
             report(
@@ -293,6 +309,10 @@ def _leximin(
                 int(structure.sizes[~np.isnan(fixed)].sum()),
                 int(sizes.sum()),
             )
+            if objective >= bound - BOUND_TOLERANCE:
+                # no panel can do better: the relaxation's duals certify the level
+                y = bound_duals
+                break
             y = np.zeros(n)
             y[classes] = np.abs(duals[: len(classes)])
             threshold = abs(duals[total_row]) + PRICING_TOLERANCE
@@ -329,6 +349,63 @@ def _leximin(
             add_panel(x)
     _, values, _ = lp.solution()
     return np.clip(values[level + 1 :], 0.0, None)
+
+
+def _leximin_by_relaxation(
+    structure: PoolStructure,
+    oracle: CompositionOracle,
+    columns: _Columns,
+    relaxed: RelaxedStage,
+    fixed: FloatArray,
+    report: Progress,
+) -> FloatArray | None:
+    """LEXIMIN through the linear relaxation of the composition polytope, when it is tight.
+
+    The LEXIMIN stages are first solved over the relaxation (one small LP each, variables the
+    fractional counts per class): each stage's optimum bounds the true stage's from above, and
+    its duals are a feasible dual solution of the true stage with the same value. If the
+    resulting fractional composition (the relaxed LEXIMIN probabilities times the class sizes)
+    is a mixture of feasible compositions (:meth:`CompositionOracle.decompose`), that mixture
+    attains every stage's bound, so every stage is solved exactly, the dual certificates are
+    optimal, and the classes they fix are the ones the true LEXIMIN fixes: the mixture *is*
+    the LEXIMIN distribution. Returns the probability of each panel in ``columns``, or
+    ``None`` when the mixture cannot be found (the caller then runs column generation).
+    """
+    sizes = structure.sizes.astype(np.float64)
+    total = int(sizes.sum())
+    stage = 0
+    while np.isnan(fixed).any():
+        stage += 1
+        level, y, _ = relaxed.solve(fixed)
+        unfixed = np.isnan(fixed)
+        newly = unfixed & (y > FIX_TOLERANCE)
+        if not newly.any():
+            newly = unfixed & (y >= y[unfixed].max())
+        fixed[newly] = max(0.0, level)
+        report(
+            f"LEXIMIN bound {stage}: probability {level:.6f}",
+            int(structure.sizes[~np.isnan(fixed)].sum()),
+            total,
+        )
+    target = np.minimum(fixed * sizes, structure.caps)
+    parts = oracle.decompose(
+        target, lambda step: report("LEXIMIN: splitting the bound into panels", step, 0)
+    )
+    if parts is None:
+        return None
+    weights = np.zeros(len(columns.rows) + len(parts))
+    for weight, x in parts:
+        weights[columns.index(x)] += weight
+    weights = weights[: len(columns.rows)]
+    achieved = (weights @ columns.matrix()) / sizes
+    if (
+        (weights < 0).any()
+        or abs(float(weights.sum()) - 1.0) > 1e-9
+        or np.abs(achieved - fixed).max() > MIXTURE_TOLERANCE
+    ):  # pragma: no cover - rounding beyond the tolerances
+        return None
+    logger.debug("LEXIMIN from the relaxation: %d stages, %d panels", stage, len(parts))
+    return weights
 
 
 def _solve_stage(
