@@ -146,11 +146,17 @@ def find_distribution(
         return _legacy_distribution(structure, legacy_samples, seed, report)
     oracle = CompositionOracle(structure)
     columns = _Columns(structure)
-    covered = _cover(structure, oracle, columns, report)
-    if algorithm == "nash":
-        weights = _nash(structure, oracle, columns, covered, report)
-    else:
-        weights = _leximin(structure, oracle, columns, covered, report, algorithm == "maximin")
+    weights = None
+    if algorithm == "leximin":
+        weights = _leximin_by_relaxation(structure, oracle, columns, report)
+        if weights is None:
+            logger.info("LEXIMIN: the relaxation is not tight here; column generation per stage")
+    if weights is None:
+        covered = _cover(structure, oracle, columns, report)
+        if algorithm == "nash":
+            weights = _nash(structure, oracle, columns, covered, report)
+        else:
+            weights = _leximin(structure, oracle, columns, covered, report, algorithm == "maximin")
     stats = {
         "seconds": time.perf_counter() - started,
         "pricing_calls": float(oracle.calls),
@@ -289,11 +295,6 @@ def _leximin(
         lp.add_col(0.0, [*(row_of[int(g)] for g in nz), total_row], [*share.tolist(), 1.0])
 
     relaxed = RelaxedStage(structure)
-    if not first_stage_only:
-        weights = _leximin_by_relaxation(structure, oracle, columns, relaxed, fixed.copy(), report)
-        if weights is not None:
-            return weights
-        logger.info("LEXIMIN: the relaxation is not tight here; column generation per stage")
     lp = build()
     for x in columns.rows:
         add_panel(x)
@@ -355,8 +356,6 @@ def _leximin_by_relaxation(
     structure: PoolStructure,
     oracle: CompositionOracle,
     columns: _Columns,
-    relaxed: RelaxedStage,
-    fixed: FloatArray,
     report: Progress,
 ) -> FloatArray | None:
     """LEXIMIN through the linear relaxation of the composition polytope, when it is tight.
@@ -373,6 +372,8 @@ def _leximin_by_relaxation(
     """
     sizes = structure.sizes.astype(np.float64)
     total = int(sizes.sum())
+    relaxed = RelaxedStage(structure)
+    fixed = np.full(structure.n_classes, np.nan)
     stage = 0
     while np.isnan(fixed).any():
         stage += 1
@@ -404,6 +405,10 @@ def _leximin_by_relaxation(
         or np.abs(achieved - fixed).max() > MIXTURE_TOLERANCE
     ):  # pragma: no cover - rounding beyond the tolerances
         return None
+    if (fixed <= 0).any():
+        # the relaxation fixed them at 0 in a stage of level 0: no panel can hold them
+        unreachable = int(structure.sizes[fixed <= 0].sum())
+        logger.warning("%d pool members cannot be on any panel that meets the quotas", unreachable)
     logger.debug("LEXIMIN from the relaxation: %d stages, %d panels", stage, len(parts))
     return weights
 

@@ -29,6 +29,8 @@ __all__ = ["CompositionOracle", "Priced", "RelaxedStage", "RestrictedLP"]
 INF = highspy.kHighsInf
 #: :meth:`CompositionOracle.decompose` stops when less weight than this is left to place.
 DECOMPOSE_REST = 1e-10
+#: Share of the integral coordinates left free in the small integer programs of ``decompose``.
+NEIGHBOURHOOD = 0.1
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
@@ -247,11 +249,12 @@ class CompositionOracle:
                 floor, ceil = np.floor(x + tol), np.ceil(x - tol)
                 lo = np.where(at_lower, 0.0, np.where(at_upper, caps, floor))
                 hi = np.where(at_lower, 0.0, np.where(at_upper, caps, ceil))
-                h.changeColsBounds(n, cols, lo, hi)
-                for r in range(lower.size):
-                    a = upper[r] if row_upper[r] else lower[r]
-                    b = lower[r] if row_lower[r] else upper[r]
-                    h.changeRowBounds(r, float(a), float(b))
+                for model in (self._lp, h):
+                    model.changeColsBounds(n, cols, lo, hi)
+                    for r in range(lower.size):
+                        a = upper[r] if row_upper[r] else lower[r]
+                        b = lower[r] if row_lower[r] else upper[r]
+                        model.changeRowBounds(r, float(a), float(b))
                 # round each coordinate the way that costs the next step least: going up (down)
                 # limits lam to x / (1 - f) ((cap - x) / f), f the fractional part
                 f = x - floor
@@ -260,12 +263,10 @@ class CompositionOracle:
                 down_limit = np.maximum(caps - x, 1e-9) / np.maximum(f, 1e-12)
                 w = np.where(free, down_limit**-3.0 - up_limit**-3.0, 0.0)
                 w /= max(float(np.abs(w).max()), 1e-300)
-                h.changeColsCost(n, cols, w)
-                h.run()
-                self.calls += 1
-                if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                found = self._on_face(w, lo, hi, np.random.default_rng(step))
+                if found is None:
                     return None
-                v = self._checked(h.getSolution().col_value)
+                v = found
                 d = x - v
                 dr = matrix @ d
                 lam = INF
@@ -290,9 +291,49 @@ class CompositionOracle:
         finally:
             h.setOptionValue("mip_rel_gap", 1e-9)
             h.setOptionValue("mip_heuristic_effort", 0.05)
-            h.changeColsBounds(n, cols, np.zeros(n), caps)
-            for r in range(lower.size):
-                h.changeRowBounds(r, float(lower[r]), float(upper[r]))
+            for model in (self._lp, h):
+                model.changeColsBounds(n, cols, np.zeros(n), caps)
+                for r in range(lower.size):
+                    model.changeRowBounds(r, float(lower[r]), float(upper[r]))
+
+    def _on_face(
+        self, w: FloatArray, lo: FloatArray, hi: FloatArray, rng: np.random.Generator
+    ) -> IntArray | None:
+        """A feasible composition within the current bounds of both models, good for ``w``.
+
+        The linear relaxation first; if its solution is fractional, the integer program with
+        the relaxation's integral coordinates fixed except a random tenth of them (a small
+        neighbourhood), and only if that has no solution, the integer program in full.
+        """
+        n = self.structure.n_classes
+        cols = np.arange(n, dtype=np.int32)
+        self._lp.changeColsCost(n, cols, w)
+        self._lp.run()
+        self.lp_calls += 1
+        if self._lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        relaxed = np.asarray(self._lp.getSolution().col_value, dtype=np.float64)
+        rounded = np.rint(relaxed)
+        integral = np.abs(relaxed - rounded) <= 1e-9
+        if integral.all() and not self.structure.violations(rounded.astype(np.int64)):
+            return rounded.astype(np.int64)
+        h = self._h
+        h.changeColsCost(n, cols, w)
+        keep = np.flatnonzero(integral & (rng.random(n) >= NEIGHBOURHOOD)).astype(np.int32)
+        h.changeColsBounds(keep.size, keep, rounded[keep], rounded[keep])
+        h.run()
+        self.calls += 1
+        solved = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        values = h.getSolution().col_value
+        # (changing bounds resets the model status, so it is read first)
+        h.changeColsBounds(keep.size, keep, lo[keep], hi[keep])
+        if not solved:
+            h.run()
+            self.calls += 1
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return None
+            values = h.getSolution().col_value
+        return self._checked(values)
 
     def _checked(self, values: Sequence[float] | FloatArray) -> IntArray:
         x = np.rint(np.asarray(values, dtype=np.float64)).astype(np.int64)
