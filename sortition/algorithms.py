@@ -11,7 +11,9 @@ pool members selection probabilities that are as equal as possible, each by its 
 
 All three use column generation: a linear program over the panels found so far, and an integer
 program ("pricing") that finds the panel most worth adding given the linear program's duals. Both
-run on the free HiGHS solver. They run over classes of interchangeable people (see
+run on the free HiGHS solver. LEXIMIN first tries a shortcut that is exact when it succeeds: solve
+its stages over the linear relaxation of the panel compositions and split the result into panels
+(see :func:`_leximin_by_relaxation`). They run over classes of interchangeable people (see
 :mod:`sortition.structure`) instead of over people: by symmetry and convexity the optimum gives
 interchangeable people the same probability, so nothing is lost, and the integer programs shrink
 from one variable per person to one per class.
@@ -266,7 +268,10 @@ def _leximin(
     fixed at it. MAXIMIN is the first stage alone.
 
     The problem is kept in this column form, with one row per class, so that the simplex basis
-    stays as small as the number of classes however many panels are added.
+    stays as small as the number of classes however many panels are added. A stage also stops
+    as soon as its level reaches the optimum of the same stage over the linear relaxation
+    (:class:`RelaxedStage`), an upper bound; the relaxation's duals then certify the level and
+    decide which classes are fixed.
     """
     n = structure.n_classes
     sizes = structure.sizes.astype(np.float64)

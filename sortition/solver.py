@@ -214,8 +214,8 @@ class CompositionOracle:
         """Write the fractional composition ``target`` as a mixture of feasible compositions.
 
         Carathéodory's construction, walking down the faces of the relaxation: find a feasible
-        composition ``v`` on the smallest face that holds the current point ``x`` (an integer
-        program over that face, with ``v`` between ``floor(x)`` and ``ceil(x)``), give it the
+        composition ``v`` on the smallest face that holds the current point ``x``, with ``v``
+        between ``floor(x)`` and ``ceil(x)`` (see :meth:`_on_face`), give it the
         largest weight that keeps the rest ``x + lam (x - v)`` in the relaxation, and go on
         with that rest, which lies on a smaller face. Returns ``(weight, composition)`` pairs
         whose weights sum to 1 and whose mixture is ``target`` up to rounding (the last
