@@ -11,7 +11,9 @@ pool members selection probabilities that are as equal as possible, each by its 
 
 All three use column generation: a linear program over the panels found so far, and an integer
 program ("pricing") that finds the panel most worth adding given the linear program's duals. Both
-run on the free HiGHS solver. They run over classes of interchangeable people (see
+run on the free HiGHS solver. LEXIMIN first tries a shortcut that is exact when it succeeds: solve
+its stages over the linear relaxation of the panel compositions and split the result into panels
+(see :func:`_leximin_by_relaxation`). They run over classes of interchangeable people (see
 :mod:`sortition.structure`) instead of over people: by symmetry and convexity the optimum gives
 interchangeable people the same probability, so nothing is lost, and the integer programs shrink
 from one variable per person to one per class.
@@ -35,7 +37,7 @@ from sortition.distribution import Distribution
 from sortition.errors import InputError, SolverError
 from sortition.model import Pool, Quotas
 from sortition.randomness import SeededStream
-from sortition.solver import INF, CompositionOracle, RestrictedLP
+from sortition.solver import INF, CompositionOracle, RelaxedStage, RestrictedLP
 from sortition.structure import PoolStructure
 from sortition.validation import check_quotas
 
@@ -62,6 +64,10 @@ PRICING_TOLERANCE = 1e-9
 BATCH = 10
 #: A class whose dual weight exceeds this at a LEXIMIN stage's optimum is fixed at that stage.
 FIX_TOLERANCE = 1e-9
+#: A LEXIMIN stage stops once its level is this close to the bound from the relaxation.
+BOUND_TOLERANCE = 1e-9
+#: The mixture found from the relaxation must give every class its level within this.
+MIXTURE_TOLERANCE = 1e-8
 #: NASH stops when the duality gap per person, in log-probability, is below this.
 NASH_TOLERANCE = 1e-7
 #: LEGACY attempts before giving up (the greedy algorithm may paint itself into a corner).
@@ -142,11 +148,17 @@ def find_distribution(
         return _legacy_distribution(structure, legacy_samples, seed, report)
     oracle = CompositionOracle(structure)
     columns = _Columns(structure)
-    covered = _cover(structure, oracle, columns, report)
-    if algorithm == "nash":
-        weights = _nash(structure, oracle, columns, covered, report)
-    else:
-        weights = _leximin(structure, oracle, columns, covered, report, algorithm == "maximin")
+    weights = None
+    if algorithm == "leximin":
+        weights = _leximin_by_relaxation(structure, oracle, columns, report)
+        if weights is None:
+            logger.info("LEXIMIN: the relaxation is not tight here; column generation per stage")
+    if weights is None:
+        covered = _cover(structure, oracle, columns, report)
+        if algorithm == "nash":
+            weights = _nash(structure, oracle, columns, covered, report)
+        else:
+            weights = _leximin(structure, oracle, columns, covered, report, algorithm == "maximin")
     stats = {
         "seconds": time.perf_counter() - started,
         "pricing_calls": float(oracle.calls),
@@ -176,15 +188,20 @@ class _Columns:
     def __init__(self, structure: PoolStructure) -> None:
         self.structure = structure
         self.rows: list[IntArray] = []
-        self._seen: set[bytes] = set()
+        self._seen: dict[bytes, int] = {}
 
     def add(self, x: IntArray) -> bool:
         key = x.tobytes()
         if key in self._seen:
             return False
-        self._seen.add(key)
+        self._seen[key] = len(self.rows)
         self.rows.append(x)
         return True
+
+    def index(self, x: IntArray) -> int:
+        """The position of ``x`` (added first if new)."""
+        self.add(x)
+        return self._seen[x.tobytes()]
 
     def matrix(self) -> IntArray:
         return np.array(self.rows, dtype=np.int64).reshape(len(self.rows), -1)
@@ -251,7 +268,10 @@ def _leximin(
     fixed at it. MAXIMIN is the first stage alone.
 
     The problem is kept in this column form, with one row per class, so that the simplex basis
-    stays as small as the number of classes however many panels are added.
+    stays as small as the number of classes however many panels are added. A stage also stops
+    as soon as its level reaches the optimum of the same stage over the linear relaxation
+    (:class:`RelaxedStage`), an upper bound; the relaxation's duals then certify the level and
+    decide which classes are fixed.
     """
     n = structure.n_classes
     sizes = structure.sizes.astype(np.float64)
@@ -279,12 +299,14 @@ def _leximin(
         nz, share = columns.shares(x)
         lp.add_col(0.0, [*(row_of[int(g)] for g in nz), total_row], [*share.tolist(), 1.0])
 
+    relaxed = RelaxedStage(structure)
     lp = build()
     for x in columns.rows:
         add_panel(x)
     stage = 0
     while True:
         stage += 1
+        bound, bound_duals, _ = relaxed.solve(fixed)
         while True:
             objective, duals = _solve_stage(lp, fixed, classes)
             report(
@@ -293,6 +315,10 @@ def _leximin(
                 int(structure.sizes[~np.isnan(fixed)].sum()),
                 int(sizes.sum()),
             )
+            if objective >= bound - BOUND_TOLERANCE:
+                # no panel can do better: the relaxation's duals certify the level
+                y = bound_duals
+                break
             y = np.zeros(n)
             y[classes] = np.abs(duals[: len(classes)])
             threshold = abs(duals[total_row]) + PRICING_TOLERANCE
@@ -329,6 +355,67 @@ def _leximin(
             add_panel(x)
     _, values, _ = lp.solution()
     return np.clip(values[level + 1 :], 0.0, None)
+
+
+def _leximin_by_relaxation(
+    structure: PoolStructure,
+    oracle: CompositionOracle,
+    columns: _Columns,
+    report: Progress,
+) -> FloatArray | None:
+    """LEXIMIN through the linear relaxation of the composition polytope, when it is tight.
+
+    The LEXIMIN stages are first solved over the relaxation (one small LP each, variables the
+    fractional counts per class): each stage's optimum bounds the true stage's from above, and
+    its duals are a feasible dual solution of the true stage with the same value. If the
+    resulting fractional composition (the relaxed LEXIMIN probabilities times the class sizes)
+    is a mixture of feasible compositions (:meth:`CompositionOracle.decompose`), that mixture
+    attains every stage's bound, so every stage is solved exactly, the dual certificates are
+    optimal, and the classes they fix are the ones the true LEXIMIN fixes: the mixture *is*
+    the LEXIMIN distribution. Returns the probability of each panel in ``columns``, or
+    ``None`` when the mixture cannot be found (the caller then runs column generation).
+    """
+    sizes = structure.sizes.astype(np.float64)
+    total = int(sizes.sum())
+    relaxed = RelaxedStage(structure)
+    fixed = np.full(structure.n_classes, np.nan)
+    stage = 0
+    while np.isnan(fixed).any():
+        stage += 1
+        level, y, _ = relaxed.solve(fixed)
+        unfixed = np.isnan(fixed)
+        newly = unfixed & (y > FIX_TOLERANCE)
+        if not newly.any():
+            newly = unfixed & (y >= y[unfixed].max())
+        fixed[newly] = max(0.0, level)
+        report(
+            f"LEXIMIN bound {stage}: probability {level:.6f}",
+            int(structure.sizes[~np.isnan(fixed)].sum()),
+            total,
+        )
+    target = np.minimum(fixed * sizes, structure.caps)
+    parts = oracle.decompose(
+        target, lambda step: report("LEXIMIN: splitting the bound into panels", step, 0)
+    )
+    if parts is None:
+        return None
+    weights = np.zeros(len(columns.rows) + len(parts))
+    for weight, x in parts:
+        weights[columns.index(x)] += weight
+    weights = weights[: len(columns.rows)]
+    achieved = (weights @ columns.matrix()) / sizes
+    if (
+        (weights < 0).any()
+        or abs(float(weights.sum()) - 1.0) > 1e-9
+        or np.abs(achieved - fixed).max() > MIXTURE_TOLERANCE
+    ):  # pragma: no cover - rounding beyond the tolerances
+        return None
+    if (fixed <= 0).any():
+        # the relaxation fixed them at 0 in a stage of level 0: no panel can hold them
+        unreachable = int(structure.sizes[fixed <= 0].sum())
+        logger.warning("%d pool members cannot be on any panel that meets the quotas", unreachable)
+    logger.debug("LEXIMIN from the relaxation: %d stages, %d panels", stage, len(parts))
+    return weights
 
 
 def _solve_stage(

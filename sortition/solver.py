@@ -14,7 +14,7 @@ Mathematical Programming Computation 10, 119–142, 2018).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import highspy
@@ -24,9 +24,13 @@ import numpy.typing as npt
 from sortition.errors import SolverError
 from sortition.structure import PoolStructure
 
-__all__ = ["CompositionOracle", "Priced", "RestrictedLP"]
+__all__ = ["CompositionOracle", "Priced", "RelaxedStage", "RestrictedLP"]
 
 INF = highspy.kHighsInf
+#: :meth:`CompositionOracle.decompose` stops when less weight than this is left to place.
+DECOMPOSE_REST = 1e-10
+#: Share of the integral coordinates left free in the small integer programs of ``decompose``.
+NEIGHBOURHOOD = 0.1
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
@@ -45,6 +49,27 @@ def _new_highs() -> highspy.Highs:
 
 def _status(h: highspy.Highs) -> str:
     return str(h.modelStatusToString(h.getModelStatus()))
+
+
+def _composition_rows(structure: PoolStructure) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The rows of :func:`_composition_model` as a dense matrix with lower and upper bounds."""
+    s = structure
+    n = s.n_classes
+    household = np.zeros((len(s.household_rows), n))
+    for r, (class_indices, _) in enumerate(s.household_rows):
+        household[r, list(class_indices)] = 1.0
+    matrix = np.vstack([s.membership.astype(np.float64), np.ones((1, n)), household])
+    lower = np.concatenate(
+        [s.lower.astype(np.float64), [float(s.k)], np.full(len(s.household_rows), -INF)]
+    )
+    upper = np.concatenate(
+        [
+            s.upper.astype(np.float64),
+            [float(s.k)],
+            np.array([float(units) for _, units in s.household_rows]),
+        ]
+    )
+    return matrix, lower, upper
 
 
 def _composition_model(structure: PoolStructure, integer: bool) -> highspy.Highs:
@@ -183,7 +208,134 @@ class CompositionOracle:
                 out.append((x, value))
         return out
 
-    def _checked(self, values: Sequence[float]) -> IntArray:
+    def decompose(
+        self, target: FloatArray, progress: Callable[[int], None] | None = None
+    ) -> list[tuple[float, IntArray]] | None:
+        """Write the fractional composition ``target`` as a mixture of feasible compositions.
+
+        Carathéodory's construction, walking down the faces of the relaxation: find a feasible
+        composition ``v`` on the smallest face that holds the current point ``x``, with ``v``
+        between ``floor(x)`` and ``ceil(x)`` (see :meth:`_on_face`), give it the
+        largest weight that keeps the rest ``x + lam (x - v)`` in the relaxation, and go on
+        with that rest, which lies on a smaller face. Returns ``(weight, composition)`` pairs
+        whose weights sum to 1 and whose mixture is ``target`` up to rounding (the last
+        ``DECOMPOSE_REST`` of weight goes to the last composition), or ``None`` when some face
+        holds no feasible composition (``target`` is then not a mixture of the ones found).
+        """
+        s = self.structure
+        n = s.n_classes
+        cols = np.arange(n, dtype=np.int32)
+        matrix, lower, upper = _composition_rows(s)
+        caps = s.caps.astype(np.float64)
+        h = self._h
+        h.setOptionValue("mip_rel_gap", 1e-4)
+        h.setOptionValue("mip_heuristic_effort", 0.3)
+        parts: list[tuple[float, IntArray]] = []
+        done = np.zeros(n)
+        mass = 1.0
+        x = np.clip(target, 0.0, caps)
+        try:
+            for step in range(4 * n + 100):
+                if progress is not None:
+                    progress(step)
+                tol = 1e-9 + 1e-13 / mass
+                rows = matrix @ x
+                at_lower, at_upper = x <= tol, x >= caps - tol
+                row_lower, row_upper = rows - lower <= tol, upper - rows <= tol
+                if (np.abs(x - np.rint(x)) <= tol).all():
+                    parts.append((mass, self._checked(x)))
+                    return parts
+                # the smallest face holding x, and the box around it
+                floor, ceil = np.floor(x + tol), np.ceil(x - tol)
+                lo = np.where(at_lower, 0.0, np.where(at_upper, caps, floor))
+                hi = np.where(at_lower, 0.0, np.where(at_upper, caps, ceil))
+                for model in (self._lp, h):
+                    model.changeColsBounds(n, cols, lo, hi)
+                    for r in range(lower.size):
+                        a = upper[r] if row_upper[r] else lower[r]
+                        b = lower[r] if row_lower[r] else upper[r]
+                        model.changeRowBounds(r, float(a), float(b))
+                # round each coordinate the way that costs the next step least: going up (down)
+                # limits lam to x / (1 - f) ((cap - x) / f), f the fractional part
+                f = x - floor
+                free = ceil > floor
+                up_limit = np.maximum(x, 1e-9) / np.maximum(1.0 - f, 1e-12)
+                down_limit = np.maximum(caps - x, 1e-9) / np.maximum(f, 1e-12)
+                w = np.where(free, down_limit**-3.0 - up_limit**-3.0, 0.0)
+                w /= max(float(np.abs(w).max()), 1e-300)
+                found = self._on_face(w, lo, hi, np.random.default_rng(step))
+                if found is None:
+                    return None
+                v = found
+                d = x - v
+                dr = matrix @ d
+                lam = INF
+                for slack, rate, keep in (
+                    (x, -d, at_lower),
+                    (caps - x, d, at_upper),
+                    (rows - lower, -dr, row_lower),
+                    (upper - rows, dr, row_upper),
+                ):
+                    moving = (rate > 1e-12) & ~keep
+                    if moving.any():
+                        lam = min(lam, float((np.maximum(slack, 0.0)[moving] / rate[moving]).min()))
+                alpha = lam / (1.0 + lam) if np.isfinite(lam) else 1.0
+                parts.append((mass * alpha, v))
+                done += mass * alpha * v
+                mass *= 1.0 - alpha
+                if mass < DECOMPOSE_REST:
+                    parts[-1] = (parts[-1][0] + mass, v)
+                    return parts
+                x = np.clip((target - done) / mass, 0.0, caps)
+            return None
+        finally:
+            h.setOptionValue("mip_rel_gap", 1e-9)
+            h.setOptionValue("mip_heuristic_effort", 0.05)
+            for model in (self._lp, h):
+                model.changeColsBounds(n, cols, np.zeros(n), caps)
+                for r in range(lower.size):
+                    model.changeRowBounds(r, float(lower[r]), float(upper[r]))
+
+    def _on_face(
+        self, w: FloatArray, lo: FloatArray, hi: FloatArray, rng: np.random.Generator
+    ) -> IntArray | None:
+        """A feasible composition within the current bounds of both models, good for ``w``.
+
+        The linear relaxation first; if its solution is fractional, the integer program with
+        the relaxation's integral coordinates fixed except a random tenth of them (a small
+        neighbourhood), and only if that has no solution, the integer program in full.
+        """
+        n = self.structure.n_classes
+        cols = np.arange(n, dtype=np.int32)
+        self._lp.changeColsCost(n, cols, w)
+        self._lp.run()
+        self.lp_calls += 1
+        if self._lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        relaxed = np.asarray(self._lp.getSolution().col_value, dtype=np.float64)
+        rounded = np.rint(relaxed)
+        integral = np.abs(relaxed - rounded) <= 1e-9
+        if integral.all() and not self.structure.violations(rounded.astype(np.int64)):
+            return rounded.astype(np.int64)
+        h = self._h
+        h.changeColsCost(n, cols, w)
+        keep = np.flatnonzero(integral & (rng.random(n) >= NEIGHBOURHOOD)).astype(np.int32)
+        h.changeColsBounds(keep.size, keep, rounded[keep], rounded[keep])
+        h.run()
+        self.calls += 1
+        solved = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        values = h.getSolution().col_value
+        # (changing bounds resets the model status, so it is read first)
+        h.changeColsBounds(keep.size, keep, lo[keep], hi[keep])
+        if not solved:
+            h.run()
+            self.calls += 1
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return None
+            values = h.getSolution().col_value
+        return self._checked(values)
+
+    def _checked(self, values: Sequence[float] | FloatArray) -> IntArray:
         x = np.rint(np.asarray(values, dtype=np.float64)).astype(np.int64)
         problems = self.structure.violations(x)
         if problems:
@@ -192,6 +344,66 @@ class CompositionOracle:
                 "HiGHS returned a panel that breaks the rules: " + "; ".join(problems),
             )
         return x
+
+
+class RelaxedStage:
+    """A LEXIMIN stage over the linear relaxation of the composition polytope.
+
+    Variables are fractional counts ``x_g`` in the relaxation and the level ``t``; rows are
+    ``x_g >= size_g t`` for open classes and ``x_g >= size_g q_g`` for classes fixed at ``q_g``.
+    Every distribution over feasible compositions gives a point of the relaxation (its expected
+    counts), so the optimum bounds the stage's optimum over panels from above, and the row
+    duals are a feasible dual solution of the stage over panels with the same value.
+    """
+
+    def __init__(self, structure: PoolStructure) -> None:
+        self.structure = structure
+        h = _composition_model(structure, integer=False)
+        h.setOptionValue("primal_feasibility_tolerance", 1e-10)
+        h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+        n = structure.n_classes
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), np.zeros(n))
+        h.addVar(-INF, INF)
+        h.changeColCost(n, 1.0)
+        self._first = int(h.getNumRow())
+        sizes = structure.sizes.astype(np.float64)
+        for g in range(n):
+            h.addRow(0.0, INF, 2, np.array([g, n], dtype=np.int32), np.array([1.0, -sizes[g]]))
+        self._open = np.ones(n, dtype=bool)
+        self.h = h
+
+    def solve(self, fixed: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        """Solve the stage with the classes ``fixed`` (NaN when open) at their probabilities.
+
+        Returns
+        -------
+        level : float
+            The optimal level ``t``.
+        weights : ndarray
+            Per class, ``size_g`` times the row dual: the same scale as the duals of the stage
+            over panels (they sum to 1 over the open classes).
+        counts : ndarray
+            The optimal fractional composition ``x``.
+        """
+        s = self.structure
+        n = s.n_classes
+        sizes = s.sizes.astype(np.float64)
+        for g in np.flatnonzero(~np.isnan(fixed)):
+            row = self._first + int(g)
+            if self._open[g]:
+                self.h.changeCoeff(row, n, 0.0)
+                self._open[g] = False
+            self.h.changeRowBounds(row, min(float(fixed[g] * sizes[g]), float(s.caps[g])), INF)
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise SolverError(
+                "solver-failed", f"HiGHS could not solve the relaxed stage: {_status(self.h)}"
+            )
+        solution = self.h.getSolution()
+        duals = np.abs(np.asarray(solution.row_dual, dtype=np.float64))
+        counts = np.asarray(solution.col_value, dtype=np.float64)[:n]
+        level = float(self.h.getInfo().objective_function_value)
+        return level, duals[self._first : self._first + n] * sizes, counts
 
 
 class RestrictedLP:

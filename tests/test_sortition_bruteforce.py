@@ -243,6 +243,15 @@ def fixed_feasible() -> dict[str, Instance]:
         person("j", g="f", age="y"),
     )
     blocked = tuple(person(f"q{i}", c="xyz"[i % 3]) for i in range(8))
+    # the LP relaxation is not tight: r, s and t at 1/2 each meet the quotas, but no panel
+    # holds any of them (LEXIMIN then falls back to column generation per stage)
+    odd = (
+        person("r", a="1", b="1", c="0"),
+        person("s", a="1", b="0", c="1"),
+        person("t", a="0", b="1", c="1"),
+        person("u", a="1", b="1", c="1"),
+        *(person(f"v{i}", a="0", b="0", c="0") for i in range(3)),
+    )
     return {
         "ten": Instance(Pool(ten), Quotas.from_rows([("g", "a", 2, 2), ("g", "b", 2, 2)]), 4),
         "skewed": Instance(
@@ -264,6 +273,13 @@ def fixed_feasible() -> dict[str, Instance]:
                 [("g", "f", 2, 3), ("g", "m", 1, 3), ("age", "y", 1, 3), ("age", "o", 2, 2)]
             ),
             4,
+        ),
+        "odd_cycle": Instance(
+            Pool(odd),
+            Quotas.from_rows(
+                [(f, v, 1, 1) if v == "1" else (f, v, 0, 3) for f in "abc" for v in "01"]
+            ),
+            3,
         ),
         "blocked": Instance(
             Pool(blocked),
