@@ -283,15 +283,16 @@ def _other_replacement(bundle: Bundle) -> None:
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        (_swap_member, "draw.panels"),
-        (_tighten, "draw.panels[0]"),
-        (_shift, "draw.probabilities"),
-        (_recount, "draw.selections"),
-        (_other_replacement, "events[0].replacement"),
+        # a swapped member breaks a quota or, if not, the count of panels per person
+        (_swap_member, ("draw.panels", "draw.selections")),
+        (_tighten, ("draw.panels[0]",)),
+        (_shift, ("draw.probabilities",)),
+        (_recount, ("draw.selections",)),
+        (_other_replacement, ("events[0].replacement",)),
     ],
 )
 def test_forged_bundles_are_caught_by_rederivation(
-    revealed: Bundle, change: Any, field: str
+    revealed: Bundle, change: Any, field: tuple[str, ...]
 ) -> None:
     with pytest.raises(AuditError) as caught:
         verify(_forged(revealed, change))
