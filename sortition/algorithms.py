@@ -149,10 +149,12 @@ def find_distribution(
     oracle = CompositionOracle(structure)
     columns = _Columns(structure)
     weights = None
-    if algorithm == "leximin":
-        weights = _leximin_by_relaxation(structure, oracle, columns, report)
+    if algorithm in ("leximin", "maximin"):
+        weights = _leximin_by_relaxation(
+            structure, oracle, columns, report, first_stage_only=algorithm == "maximin"
+        )
         if weights is None:
-            logger.info("LEXIMIN: the relaxation is not tight here; column generation per stage")
+            logger.info("%s: the relaxation is not tight here; column generation", algorithm)
     if weights is None:
         covered = _cover(structure, oracle, columns, report)
         if algorithm == "nash":
@@ -362,6 +364,7 @@ def _leximin_by_relaxation(
     oracle: CompositionOracle,
     columns: _Columns,
     report: Progress,
+    first_stage_only: bool = False,
 ) -> FloatArray | None:
     """LEXIMIN through the linear relaxation of the composition polytope, when it is tight.
 
@@ -374,28 +377,39 @@ def _leximin_by_relaxation(
     optimal, and the classes they fix are the ones the true LEXIMIN fixes: the mixture *is*
     the LEXIMIN distribution. Returns the probability of each panel in ``columns``, or
     ``None`` when the mixture cannot be found (the caller then runs column generation).
+
+    With ``first_stage_only`` (MAXIMIN) only the first stage of positive level is solved and its
+    optimal fractional composition is split: a mixture in which every class reaches the stage's
+    bound is a MAXIMIN optimum.
     """
     sizes = structure.sizes.astype(np.float64)
     total = int(sizes.sum())
     relaxed = RelaxedStage(structure)
     fixed = np.full(structure.n_classes, np.nan)
     stage = 0
+    label = "MAXIMIN" if first_stage_only else "LEXIMIN"
     while np.isnan(fixed).any():
         stage += 1
-        level, y, _ = relaxed.solve(fixed)
+        level, y, counts = relaxed.solve(fixed)
+        if first_stage_only and level > FIX_TOLERANCE:
+            # MAXIMIN: the lowest probability of the people some panel can hold (stages of
+            # level 0 only set aside those no panel can hold)
+            floor = level
+            fixed = np.minimum(counts, structure.caps) / sizes
+            break
         unfixed = np.isnan(fixed)
         newly = unfixed & (y > FIX_TOLERANCE)
         if not newly.any():
             newly = unfixed & (y >= y[unfixed].max())
         fixed[newly] = max(0.0, level)
         report(
-            f"LEXIMIN bound {stage}: probability {level:.6f}",
+            f"{label} bound {stage}: probability {level:.6f}",
             int(structure.sizes[~np.isnan(fixed)].sum()),
             total,
         )
     target = np.minimum(fixed * sizes, structure.caps)
     parts = oracle.decompose(
-        target, lambda step: report("LEXIMIN: splitting the bound into panels", step, 0)
+        target, lambda step: report(f"{label}: splitting the bound into panels", step, 0)
     )
     if parts is None:
         return None
@@ -410,11 +424,14 @@ def _leximin_by_relaxation(
         or np.abs(achieved - fixed).max() > MIXTURE_TOLERANCE
     ):  # pragma: no cover - rounding beyond the tolerances
         return None
+    reached = achieved[fixed > 0]
+    if first_stage_only and reached.min() < floor - MIXTURE_TOLERANCE:  # pragma: no cover
+        return None
     if (fixed <= 0).any():
         # the relaxation fixed them at 0 in a stage of level 0: no panel can hold them
         unreachable = int(structure.sizes[fixed <= 0].sum())
         logger.warning("%d pool members cannot be on any panel that meets the quotas", unreachable)
-    logger.debug("LEXIMIN from the relaxation: %d stages, %d panels", stage, len(parts))
+    logger.debug("%s from the relaxation: %d stages, %d panels", label, stage, len(parts))
     return weights
 
 
