@@ -1246,3 +1246,9 @@ app.add_typer(invite_app)
 from service.council_cli import council_app  # noqa: E402
 
 app.add_typer(council_app, name="council")
+
+# --------------------------------------------------------------------------- budgets
+
+from service.pb_cli import pb_command  # noqa: E402
+
+app.command("pb")(pb_command)
