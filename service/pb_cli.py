@@ -52,7 +52,14 @@ if TYPE_CHECKING:
 __all__ = ["MES_RULES", "PB_RULES", "TIE_BREAKS", "pb_command", "pb_document"]
 
 #: The rules of the Method of Equal Shares (:mod:`budgeting.mes`).
-MES_RULES: Final = ("mes", "mes-add1", "mes-greedy", "mes-add1-greedy")
+MES_RULES: Final = (
+    "mes",
+    "mes-add1",
+    "mes-greedy",
+    "mes-add1-greedy",
+    "mes-add1-comparison",
+    "mes-add1-greedy-comparison",
+)
 #: Every rule ``stadmaken pb`` takes, in the order ``--help`` lists them.
 PB_RULES: Final = (
     "greedy",
