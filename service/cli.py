@@ -782,6 +782,34 @@ _BUNDLE_ARGUMENT = typer.Argument(
 )
 
 
+#: ``--format table|json`` of the commands that report a summary.
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option("--format", case_sensitive=False, help="A summary to read, or JSON."),
+]
+#: ``--mapping FILE``: the private pseudonym mapping, to name people by id.
+MappingOption = Annotated[
+    Path | None,
+    typer.Option(
+        exists=True,
+        dir_okay=False,
+        metavar="FILE",
+        help="The private pseudonym mapping, to show ids next to pseudonyms.",
+        show_default=False,
+    ),
+]
+#: ``--out FILE`` of the commands that update a bundle.
+UpdatedBundleOption = Annotated[
+    Path | None,
+    typer.Option(
+        callback=check_out,
+        metavar="FILE",
+        help="Write the updated bundle here (default: update BUNDLE).",
+        show_default=False,
+    ),
+]
+
+
 def _check_algorithm_for_lottery(value: AlgorithmName) -> AlgorithmName:
     if value is AlgorithmName.LEGACY:
         raise typer.BadParameter(
@@ -886,10 +914,7 @@ def commit_command(
             show_default=False,
         ),
     ] = None,
-    output_format: Annotated[
-        OutputFormat,
-        typer.Option("--format", case_sensitive=False, help="A summary to read, or JSON."),
-    ] = OutputFormat.TABLE,
+    output_format: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Compute, round and commit a draw (``stadmaken draw commit``).
 
@@ -1004,29 +1029,9 @@ def reveal_command(
             show_default=False,
         ),
     ],
-    mapping: Annotated[
-        Path | None,
-        typer.Option(
-            exists=True,
-            dir_okay=False,
-            metavar="FILE",
-            help="The private mapping, to show ids next to pseudonyms.",
-            show_default=False,
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            callback=check_out,
-            metavar="FILE",
-            help="Write the revealed bundle here (default: update BUNDLE).",
-            show_default=False,
-        ),
-    ] = None,
-    output_format: Annotated[
-        OutputFormat,
-        typer.Option("--format", case_sensitive=False, help="A summary to read, or JSON."),
-    ] = OutputFormat.TABLE,
+    mapping: MappingOption = None,
+    out: UpdatedBundleOption = None,
+    output_format: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Select the panel of a committed draw (``stadmaken draw reveal``).
 
@@ -1067,29 +1072,9 @@ def replace_command(
             help="The member who withdraws: a pseudonym, or an id when --mapping is given.",
         ),
     ],
-    mapping: Annotated[
-        Path | None,
-        typer.Option(
-            exists=True,
-            dir_okay=False,
-            metavar="FILE",
-            help="The private mapping, to name people by id.",
-            show_default=False,
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            callback=check_out,
-            metavar="FILE",
-            help="Write the updated bundle here (default: update BUNDLE).",
-            show_default=False,
-        ),
-    ] = None,
-    output_format: Annotated[
-        OutputFormat,
-        typer.Option("--format", case_sensitive=False, help="A summary to read, or JSON."),
-    ] = OutputFormat.TABLE,
+    mapping: MappingOption = None,
+    out: UpdatedBundleOption = None,
+    output_format: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Append a replacement to a revealed draw (``stadmaken draw replace``).
 
@@ -1168,10 +1153,7 @@ def verify_command(
             metavar="HEX", help="The commitment published in advance.", show_default=False
         ),
     ] = None,
-    output_format: Annotated[
-        OutputFormat,
-        typer.Option("--format", case_sensitive=False, help="A summary to read, or JSON."),
-    ] = OutputFormat.TABLE,
+    output_format: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Verify an audit bundle (``stadmaken verify``).
 
