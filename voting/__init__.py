@@ -1,1 +1,30 @@
-"""Vote counting (issue 5)."""
+"""Vote counting (issue 5): ranked ballots, ``.blt`` files and Scottish STV.
+
+>>> from voting import Profile, scottish_stv
+>>> p = Profile.from_rankings(["A", "B", "C"], [["A", "B"]] * 5 + [["B"]] * 3 + [["C"]] * 2)
+>>> scottish_stv(p, 1).elected
+('A',)
+"""
+
+from voting.ballots import Ballot, Profile
+from voting.blt import BltElection, parse_blt, read_blt
+from voting.errors import InputError, LotNeededError, VotingError
+from voting.stv import UNIT, Decision, Lot, Stage, StvResult, format_votes, scottish_stv
+
+__all__ = [
+    "UNIT",
+    "Ballot",
+    "BltElection",
+    "Decision",
+    "InputError",
+    "Lot",
+    "LotNeededError",
+    "Profile",
+    "Stage",
+    "StvResult",
+    "VotingError",
+    "format_votes",
+    "parse_blt",
+    "read_blt",
+    "scottish_stv",
+]
