@@ -1234,3 +1234,9 @@ app.add_typer(council_app, name="council")
 from service.pb_cli import pb_command  # noqa: E402
 
 app.command("pb")(pb_command)
+
+# --------------------------------------------------------------------------- vote counts
+
+from service.count_cli import count_command  # noqa: E402
+
+app.command("count")(count_command)

@@ -9,9 +9,24 @@
 from voting.ballots import Ballot, Profile
 from voting.blt import BltElection, parse_blt, read_blt
 from voting.errors import InputError, LotNeededError, VotingError
+from voting.single import (
+    SINGLE_WINNER_METHODS,
+    Round,
+    SingleResult,
+    TieLot,
+    borda,
+    copeland,
+    instant_runoff,
+    minimax,
+    pairwise_matrix,
+    plurality,
+    ranked_pairs,
+    schulze,
+)
 from voting.stv import UNIT, Decision, Lot, Stage, StvResult, format_votes, scottish_stv
 
 __all__ = [
+    "SINGLE_WINNER_METHODS",
     "UNIT",
     "Ballot",
     "BltElection",
@@ -20,11 +35,22 @@ __all__ = [
     "Lot",
     "LotNeededError",
     "Profile",
+    "Round",
+    "SingleResult",
     "Stage",
     "StvResult",
+    "TieLot",
     "VotingError",
+    "borda",
+    "copeland",
     "format_votes",
+    "instant_runoff",
+    "minimax",
+    "pairwise_matrix",
     "parse_blt",
+    "plurality",
+    "ranked_pairs",
     "read_blt",
+    "schulze",
     "scottish_stv",
 ]
