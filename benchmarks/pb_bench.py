@@ -7,7 +7,7 @@ Usage (from the repository root, in the project venv)::
     .venv/bin/python benchmarks/pb_bench.py --no-anchor     # ours only (cached anchor still shown)
     .venv/bin/python benchmarks/pb_bench.py --no-ours       # fill the anchor cache
     .venv/bin/python benchmarks/pb_bench.py --files Netherlands_Assen_2024 --rules mes mes-add1
-    .venv/bin/python benchmarks/pb_bench.py --report benchmarks/results/pb-XXXX.json
+    .venv/bin/python benchmarks/pb_bench.py --report benchmarks/results/pb-ours-full.json
 
 A benchmark, not a test: it never fails a build. Each job (file x rule x side) runs in a fresh
 subprocess (``harness.run_job``) under a time limit (``--anchor-timeout``, default 300 s;

@@ -556,6 +556,25 @@ _DRAW_HELP = (
 )
 
 
+_PEOPLE_OPTION = typer.Option(
+    "--people",
+    metavar="FILE",
+    help="Pool file (CSV or Excel): one row per person, a column per quota feature.",
+    exists=True,
+    dir_okay=False,
+    readable=True,
+    show_default=False,
+)
+_QUOTAS_OPTION = typer.Option(
+    "--quotas",
+    metavar="FILE",
+    help="Quota file (CSV or Excel) with columns feature,value,min,max.",
+    exists=True,
+    dir_okay=False,
+    readable=True,
+    show_default=False,
+)
+
 draw_app = typer.Typer(
     name="draw",
     help=_DRAW_HELP,
@@ -584,30 +603,8 @@ def _require(ctx: typer.Context, **values: object) -> None:
 @draw_app.callback()
 def draw_command(
     ctx: typer.Context,
-    people: Annotated[
-        Path | None,
-        typer.Option(
-            "--people",
-            metavar="FILE",
-            help="Pool file (CSV or Excel): one row per person, a column per quota feature.",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            show_default=False,
-        ),
-    ] = None,
-    quotas: Annotated[
-        Path | None,
-        typer.Option(
-            "--quotas",
-            metavar="FILE",
-            help="Quota file (CSV or Excel) with columns feature,value,min,max.",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            show_default=False,
-        ),
-    ] = None,
+    people: Annotated[Path | None, _PEOPLE_OPTION] = None,
+    quotas: Annotated[Path | None, _QUOTAS_OPTION] = None,
     size: Annotated[
         int | None,
         typer.Option("--size", "-k", min=1, metavar="K", help="Panel size.", show_default=False),
@@ -754,24 +751,6 @@ def draw_command(
 
 # --------------------------------------------------------------------------- auditable draws
 
-_PEOPLE_OPTION = typer.Option(
-    "--people",
-    metavar="FILE",
-    help="Pool file (CSV or Excel): one row per person, a column per quota feature.",
-    exists=True,
-    dir_okay=False,
-    readable=True,
-    show_default=False,
-)
-_QUOTAS_OPTION = typer.Option(
-    "--quotas",
-    metavar="FILE",
-    help="Quota file (CSV or Excel) with columns feature,value,min,max.",
-    exists=True,
-    dir_okay=False,
-    readable=True,
-    show_default=False,
-)
 _BUNDLE_ARGUMENT = typer.Argument(
     metavar="BUNDLE",
     help="An audit bundle written by 'stadmaken draw commit'.",
