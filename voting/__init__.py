@@ -6,7 +6,16 @@
 ('A',)
 """
 
-from voting.ballots import Ballot, Profile
+from voting.ballots import (
+    ApprovalBallot,
+    ApprovalProfile,
+    Ballot,
+    MarkedBallot,
+    MarkedProfile,
+    Profile,
+    ScoreBallot,
+    ScoreProfile,
+)
 from voting.blt import BltElection, parse_blt, read_blt
 from voting.errors import InputError, LotNeededError, VotingError
 from voting.single import (
@@ -28,14 +37,20 @@ from voting.stv import UNIT, Decision, Lot, Stage, StvResult, format_votes, scot
 __all__ = [
     "SINGLE_WINNER_METHODS",
     "UNIT",
+    "ApprovalBallot",
+    "ApprovalProfile",
     "Ballot",
     "BltElection",
     "Decision",
     "InputError",
     "Lot",
     "LotNeededError",
+    "MarkedBallot",
+    "MarkedProfile",
     "Profile",
     "Round",
+    "ScoreBallot",
+    "ScoreProfile",
     "SingleResult",
     "Stage",
     "StvResult",
