@@ -6,6 +6,7 @@
 ('A',)
 """
 
+from voting.approval import APPROVAL_METHODS, approval, score
 from voting.ballots import (
     ApprovalBallot,
     ApprovalProfile,
@@ -17,7 +18,24 @@ from voting.ballots import (
     ScoreProfile,
 )
 from voting.blt import BltElection, parse_blt, read_blt
+from voting.committee import (
+    COMMITTEE_METHODS,
+    CommitteeResult,
+    CommitteeRound,
+    CommitteeTie,
+    av,
+    cc,
+    ejr_violation,
+    equal_shares,
+    pav,
+    sav,
+    seq_phragmen,
+    winning_committees,
+)
+from voting.cvr import load_contest, read_cvrs
 from voting.errors import InputError, LotNeededError, VotingError
+from voting.rctab import RctabConfig, RctabResult
+from voting.rctab import tabulate as rctab_tabulate
 from voting.single import (
     SINGLE_WINNER_METHODS,
     Round,
@@ -35,12 +53,17 @@ from voting.single import (
 from voting.stv import UNIT, Decision, Lot, Stage, StvResult, format_votes, scottish_stv
 
 __all__ = [
+    "APPROVAL_METHODS",
+    "COMMITTEE_METHODS",
     "SINGLE_WINNER_METHODS",
     "UNIT",
     "ApprovalBallot",
     "ApprovalProfile",
     "Ballot",
     "BltElection",
+    "CommitteeResult",
+    "CommitteeRound",
+    "CommitteeTie",
     "Decision",
     "InputError",
     "Lot",
@@ -48,6 +71,8 @@ __all__ = [
     "MarkedBallot",
     "MarkedProfile",
     "Profile",
+    "RctabConfig",
+    "RctabResult",
     "Round",
     "ScoreBallot",
     "ScoreProfile",
@@ -56,16 +81,29 @@ __all__ = [
     "StvResult",
     "TieLot",
     "VotingError",
+    "approval",
+    "av",
     "borda",
+    "cc",
     "copeland",
+    "ejr_violation",
+    "equal_shares",
     "format_votes",
     "instant_runoff",
+    "load_contest",
     "minimax",
     "pairwise_matrix",
     "parse_blt",
+    "pav",
     "plurality",
     "ranked_pairs",
+    "rctab_tabulate",
     "read_blt",
+    "read_cvrs",
+    "sav",
     "schulze",
+    "score",
     "scottish_stv",
+    "seq_phragmen",
+    "winning_committees",
 ]
