@@ -32,8 +32,10 @@ from voting.committee import (
     seq_phragmen,
     winning_committees,
 )
+from voting.csvballots import CsvBallots, read_csv_ballots, write_csv_ballots
 from voting.cvr import load_contest, read_cvrs
 from voting.errors import InputError, LotNeededError, VotingError
+from voting.preflib import PreflibFile, read_preflib, write_preflib
 from voting.rctab import RctabConfig, RctabResult
 from voting.rctab import tabulate as rctab_tabulate
 from voting.single import (
@@ -64,12 +66,14 @@ __all__ = [
     "CommitteeResult",
     "CommitteeRound",
     "CommitteeTie",
+    "CsvBallots",
     "Decision",
     "InputError",
     "Lot",
     "LotNeededError",
     "MarkedBallot",
     "MarkedProfile",
+    "PreflibFile",
     "Profile",
     "RctabConfig",
     "RctabResult",
@@ -99,11 +103,15 @@ __all__ = [
     "ranked_pairs",
     "rctab_tabulate",
     "read_blt",
+    "read_csv_ballots",
     "read_cvrs",
+    "read_preflib",
     "sav",
     "schulze",
     "score",
     "scottish_stv",
     "seq_phragmen",
     "winning_committees",
+    "write_csv_ballots",
+    "write_preflib",
 ]

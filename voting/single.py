@@ -18,10 +18,13 @@ candidate is above every unranked one and two unranked candidates are not compar
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final, Literal
+
+import numpy as np
 
 from sortition.randomness import SeededStream
 from voting.ballots import Profile
@@ -259,6 +262,13 @@ def instant_runoff(profile: Profile, *, seed: str | None = None) -> SingleResult
     LotNeededError
         If an exclusion can only be decided by lot and no seed was given.
 
+    Notes
+    -----
+    Profiles with many unique ballots (``_FAST_IRV_MIN_BALLOTS``) are counted over numpy
+    arrays (:class:`_NumpyIrvTally`): a pointer per unique ballot to its current preference,
+    moved only when that candidate is excluded, and one weighted ``np.bincount`` per round.
+    The totals are exact integers and the result is identical to the plain count's.
+
     References
     ----------
     T. Hare (1859), *A Treatise on the Election of Representatives, Parliamentary and
@@ -273,20 +283,114 @@ def instant_runoff(profile: Profile, *, seed: str | None = None) -> SingleResult
     ('C', [('B',), ()])
     """
     _check(profile)
+    total_weight = profile.valid_poll
+    fast = len(profile.ballots) >= _FAST_IRV_MIN_BALLOTS and total_weight < _FLOAT_EXACT
+    tally: _IrvTally = _NumpyIrvTally(profile) if fast else _PythonIrvTally(profile)
+    return _count_irv(profile, tally, seed)
+
+
+#: Profiles with at least this many unique ballots are counted with numpy arrays.
+_FAST_IRV_MIN_BALLOTS: Final = 256
+#: Below this total weight, float64 sums of integer weights (``np.bincount``) are exact.
+_FLOAT_EXACT: Final = 2**53
+
+
+class _IrvTally:
+    """Counts each ballot for its highest-ranked continuing candidate (one round's table)."""
+
+    def exclude(self, out: Sequence[int]) -> None:
+        """Remove the candidates ``out`` from the continuing ones."""
+        raise NotImplementedError
+
+    def count(self) -> tuple[list[int], int]:
+        """The totals per candidate (excluded: 0) and the weight of the exhausted ballots."""
+        raise NotImplementedError
+
+
+class _PythonIrvTally(_IrvTally):
+    """The plain count: every round, walk each ballot to its first continuing preference."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.ballots = profile.ballots
+        self.n = len(profile.candidates)
+        self.continuing = set(range(self.n))
+
+    def exclude(self, out: Sequence[int]) -> None:
+        self.continuing.difference_update(out)
+
+    def count(self) -> tuple[list[int], int]:
+        totals = [0] * self.n
+        exhausted = 0
+        continuing = self.continuing
+        for b in self.ballots:
+            top = next((c for c in b.ranking if c in continuing), None)
+            if top is None:
+                exhausted += b.weight
+            else:
+                totals[top] += b.weight
+        return totals, exhausted
+
+
+class _NumpyIrvTally(_IrvTally):
+    """The same count over numpy arrays of the unique ballots.
+
+    The rankings are stored in a matrix padded with the sentinel ``n`` (one column more than
+    the longest ranking), with a pointer per ballot to its current preference. Excluding
+    candidates advances only the pointers that stood on them, to the next continuing
+    preference or the sentinel (exhausted); each round is one weighted ``np.bincount``. The
+    weights are summed as float64, exact while the total weight is below ``2**53`` (the caller
+    checks), and returned as Python integers, so the totals equal the plain count's.
+    """
+
+    def __init__(self, profile: Profile) -> None:
+        n = len(profile.candidates)
+        ballots = profile.ballots
+        self.n = n
+        lengths = np.fromiter((len(b.ranking) for b in ballots), dtype=np.int64, count=len(ballots))
+        width = int(lengths.max()) + 1
+        flat = np.fromiter(
+            itertools.chain.from_iterable(b.ranking for b in ballots),
+            dtype=np.int64,
+            count=int(lengths.sum()),
+        )
+        rows = np.repeat(np.arange(len(ballots), dtype=np.int64), lengths)
+        starts = np.cumsum(lengths) - lengths
+        cols = np.arange(flat.size, dtype=np.int64) - np.repeat(starts, lengths)
+        dtype = np.int16 if n < 2**15 - 1 else np.int64
+        self.matrix = np.full((len(ballots), width), n, dtype=dtype)
+        self.matrix[rows, cols] = flat
+        self.weights = np.fromiter(
+            (b.weight for b in ballots), dtype=np.float64, count=len(ballots)
+        )
+        self.pointer = np.zeros(len(ballots), dtype=np.int64)
+        self.top = self.matrix[:, 0].astype(np.int64)
+        # continuing[n] is the sentinel: True so that a pointer stops there (exhausted).
+        self.continuing = np.ones(n + 1, dtype=bool)
+
+    def exclude(self, out: Sequence[int]) -> None:
+        self.continuing[list(out)] = False
+        moving = np.flatnonzero(~self.continuing[self.top])
+        while moving.size:
+            self.pointer[moving] += 1
+            tops = self.matrix[moving, self.pointer[moving]].astype(np.int64)
+            self.top[moving] = tops
+            moving = moving[~self.continuing[tops]]
+
+    def count(self) -> tuple[list[int], int]:
+        sums = np.bincount(self.top, weights=self.weights, minlength=self.n + 1)
+        counts = [int(x) for x in sums.tolist()]
+        return counts[: self.n], counts[self.n]
+
+
+def _count_irv(profile: Profile, tally: _IrvTally, seed: str | None) -> SingleResult:
+    """The rounds of :func:`instant_runoff`, with the ballots counted by ``tally``."""
     names = profile.candidates
     n = len(names)
     continuing = set(range(n))
     rounds: list[Round] = []
     lots: list[TieLot] = []
     while True:
-        totals = [0] * n
-        exhausted = 0
-        for b in profile.ballots:
-            top = next((c for c in b.ranking if c in continuing), None)
-            if top is None:
-                exhausted += b.weight
-            else:
-                totals[top] += b.weight
+        totals, exhausted = tally.count()
         active = sum(totals)
         number = len(rounds) + 1
         fr = tuple(Fraction(t) for t in totals)
@@ -324,6 +428,7 @@ def instant_runoff(profile: Profile, *, seed: str | None = None) -> SingleResult
             out = group
         rounds.append(Round(number, fr, exhausted, (), tuple(names[c] for c in out), note))
         continuing.difference_update(out)
+        tally.exclude(out)
 
 
 def pairwise_matrix(profile: Profile) -> Matrix:
