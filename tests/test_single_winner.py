@@ -430,7 +430,8 @@ def test_cli_stv(blt: Path) -> None:
     [
         (None, [], "no such file"),
         ("3 1\n1 1 x 0\n0\n", [], "line 2"),
-        (CYCLE_BLT, ["--method", "approval"], "unknown method"),
+        (CYCLE_BLT, ["--method", "nonsense"], "unknown method"),
+        (CYCLE_BLT, ["--method", "av", "--seats", "2"], "counts approval ballots"),
         (CYCLE_BLT, ["--method", "borda", "--seats", "2"], "elects one"),
         (CYCLE_BLT, ["--seats", "0"], "at least 1"),
     ],
