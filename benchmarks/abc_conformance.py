@@ -6,7 +6,7 @@ Usage (from the repository root)::
     .venv/bin/python benchmarks/abc_conformance.py
     .venv/bin/python benchmarks/abc_conformance.py --show      # list the committees that differ
 
-It reads every ``*.abc.yaml`` under ``$STADMAKEN_DATA/voting/abcvoting_instances`` (default
+It reads every ``*.abc.yaml`` under ``$STADMAKEN_SHARED_DATA/voting/abcvoting_instances`` (default
 ``../shared/data`` next to the repository). Each file holds a profile (one list of approved
 candidate indices per voter), ``committeesize`` and, per abcvoting rule id, the winning
 committees with ``resolute: false`` (all of them) and ``resolute: true`` (the committees any one
@@ -25,7 +25,6 @@ the data or PyYAML are absent).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -33,6 +32,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from instances import shared_data_dir  # noqa: E402  (benchmarks/ is on sys.path)
 
 from voting.ballots import ApprovalProfile  # noqa: E402
 from voting.committee import COMMITTEE_METHODS, winning_committees  # noqa: E402
@@ -58,8 +59,7 @@ KNOWN = {
 
 
 def _data_dir() -> Path:
-    base = Path(os.environ.get("STADMAKEN_DATA", ROOT.parent / "shared" / "data"))
-    return base / "voting" / "abcvoting_instances"
+    return shared_data_dir() / "voting" / "abcvoting_instances"
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = _data_dir()
     files = sorted(folder.glob("*.abc.yaml"))
     if not files:
-        print(f"skipped: no *.abc.yaml files found in {folder} (set STADMAKEN_DATA)")
+        print(f"skipped: no *.abc.yaml files found in {folder} (set STADMAKEN_SHARED_DATA)")
         return 0
     try:
         import yaml  # noqa: F401

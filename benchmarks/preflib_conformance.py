@@ -10,7 +10,7 @@ preference with its count; for ``.cat`` files the first category, which we read 
 set):
 
 * every ``.soc``, ``.soi``, ``.toc``, ``.toi`` and ``.cat`` file under
-  ``$STADMAKEN_DATA/voting`` (default ``/work/shared/data``), read in place, never copied;
+  ``$STADMAKEN_SHARED_DATA/voting`` (default ``/work/shared/data``), read in place, never copied;
 * files written by our :func:`voting.preflib.write_preflib` from seeded random profiles of
   every type, in a temporary folder: this checks that what we write is PrefLib as
   ``preflibtools`` (the PrefLib project's own parser, used by abcvoting) reads it.
@@ -22,7 +22,6 @@ it. A conformance check, not a test: it prints a table and exits 0.
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import sys
@@ -33,6 +32,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from instances import shared_data_dir  # noqa: E402
 
 from voting.ballots import ApprovalProfile, MarkedProfile, Profile  # noqa: E402
 from voting.preflib import PREFLIB_KINDS, read_preflib, write_preflib  # noqa: E402
@@ -63,10 +65,7 @@ print(json.dumps(out))
 
 
 def data_dir() -> Path:
-    for var in ("STADMAKEN_DATA", "STADMAKEN_SHARED_DATA"):
-        if os.environ.get(var):
-            return Path(os.environ[var])
-    return REPO.parent / "shared" / "data"
+    return shared_data_dir()
 
 
 def ours(path: Path) -> dict:

@@ -5,7 +5,7 @@ Usage (from the repository root, in the project venv)::
     .venv/bin/python benchmarks/rctab_conformance.py
     .venv/bin/python benchmarks/rctab_conformance.py --only test_set_1_exhaust_at_overvote --show
 
-For every contest folder under ``$STADMAKEN_DATA/voting/rctab`` (default
+For every contest folder under ``$STADMAKEN_SHARED_DATA/voting/rctab`` (default
 ``/work/shared/data/voting/rctab``) it reads ``<test>_config.json`` and its CVR files with
 :func:`voting.cvr.load_contest`, counts with :func:`voting.rctab.tabulate`, and compares with
 ``<test>_expected_detailed_report.json`` (``multiPassIrv``: ``<test>_<pass>_expected...``):
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from decimal import Decimal
@@ -29,15 +28,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from instances import shared_data_dir  # noqa: E402  (benchmarks/ is on sys.path)
+
 from voting.cvr import load_contest  # noqa: E402
 from voting.errors import VotingError  # noqa: E402
 from voting.rctab import INACTIVE_REASONS, RctabPass, tabulate  # noqa: E402
 
 
 def _data_dir() -> Path:
-    base = os.environ.get("STADMAKEN_DATA")
-    root = Path(base) if base else ROOT.parent / "shared" / "data"
-    return root / "voting" / "rctab"
+    return shared_data_dir() / "voting" / "rctab"
 
 
 def _compare(ours: RctabPass, expected: dict[str, Any], ballots: int) -> str | None:
@@ -126,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data = _data_dir()
     if not data.is_dir():
-        print(f"skipped: {data} not found (set STADMAKEN_DATA)")
+        print(f"skipped: {data} not found (set STADMAKEN_SHARED_DATA)")
         return 0
     folders = sorted(p for p in data.iterdir() if p.is_dir() and not p.name.startswith("_"))
     if args.only:

@@ -16,8 +16,8 @@ build (from the merged pairs, and from one pair per paper), :func:`voting.single
 (best of ``--repeat``) and, for reference, the plain per-ballot count of the same module, and
 check that both give the same :class:`~voting.single.SingleResult`.
 
-(b) Scottish STV: for each ward folder under ``$STADMAKEN_DATA/voting/scotland_2017`` (default
-``/work/shared/data``; ``STADMAKEN_SHARED_DATA`` is read too, as ``stv_conformance.py`` does),
+(b) Scottish STV: for each ward folder under ``$STADMAKEN_SHARED_DATA/voting/scotland_2017``
+(default ``../shared/data``),
 each side counts ``ballots.blt`` in its own subprocess (``harness.run_job``): ours
 (``voting_our_runner.py``, project venv), pref_voting's ``stv_scottish`` and votekit's ``STV``
 and ``FastSTV`` (``voting_anchor_runner.py`` in ``benchmarks/.venv-voting``; see that file for
@@ -52,6 +52,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
 from harness import run_job  # noqa: E402
+from instances import shared_data_dir  # noqa: E402  (benchmarks/ is on sys.path)
 from stv_conformance import _match  # noqa: E402
 
 from voting.ballots import Profile  # noqa: E402
@@ -66,10 +67,7 @@ IRV_GOAL_S = 5.0
 
 
 def data_dir() -> Path:
-    for var in ("STADMAKEN_DATA", "STADMAKEN_SHARED_DATA"):
-        if os.environ.get(var):
-            return Path(os.environ[var])
-    return REPO.parent / "shared" / "data"
+    return shared_data_dir()
 
 
 def peak_rss_mb() -> float:
@@ -206,7 +204,7 @@ def bench_stv(args: argparse.Namespace) -> list[dict[str, Any]] | None:
     if args.wards:
         folders = [p for p in folders if p.name in set(args.wards)]
     if not folders:
-        print(f"skipped: no ward folders with ballots.blt under {root} (set STADMAKEN_DATA)")
+        print(f"skipped: no ward folders with ballots.blt under {root} (set STADMAKEN_SHARED_DATA)")
         return None
     anchors = [] if args.no_anchors else list(args.anchors)
     if anchors and not ANCHOR_PYTHON.exists():
