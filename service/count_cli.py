@@ -264,7 +264,11 @@ def _stv_document(result: StvResult) -> dict[str, Any]:
                 "action": s.action,
                 "candidate": s.candidate,
                 "totals": result.totals_text(s.number),
+                "transfers": {
+                    c: format_votes(t) for c, t in zip(result.candidates, s.transfers, strict=True)
+                },
                 "non_transferable": format_votes(s.non_transferable),
+                "truncation_loss": format_votes(s.truncation_loss),
                 "elected": list(s.elected),
                 "excluded": [excluded[s.number]] if s.number in excluded else [],
                 "notes": list(s.notes),
@@ -414,6 +418,11 @@ def _rctab_document(result: RctabResult, candidates: Sequence[str]) -> tuple[dic
                     "totals": {c: str(v) for c, v in r.tally.items()},
                     "inactive": {k: str(v) for k, v in r.inactive.items()},
                     "threshold": str(r.threshold),
+                    "transfers": [
+                        {"from": source, "to": target, "votes": str(votes)}
+                        for (source, target), votes in r.transfers.items()
+                    ],
+                    "residual_surplus": str(r.residual_surplus),
                     "elected": list(r.elected),
                     "excluded": list(r.eliminated),
                     "notes": list(r.tiebreaks),

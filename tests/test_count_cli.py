@@ -160,6 +160,8 @@ def test_rctab_config(tmp_path: Path) -> None:
     assert doc["elected"] == ["A"] and doc["seats"] == 1
     assert doc["rounds"][0]["totals"] == {"A": "4", "B": "3", "C": "2"}
     assert doc["rounds"][0]["excluded"] == ["C"]
+    moved = {(t["from"], t["to"]): t["votes"] for t in doc["rounds"][1]["transfers"]}
+    assert moved[("C", "A")] == "2" and doc["rounds"][1]["totals"]["A"] == "6"
     # the CVR as BALLOTS replaces the config's one source
     assert counted(str(tmp_path / "cvr.csv"), "--method", "stv-rctab", "--config", str(path))
     table = invoke(str(path), "--method", "stv-rctab", "--config", str(path))
