@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voting.ballots import Profile
-from voting.errors import InputError
+from voting.errors import InputError, read_text
 
 __all__ = ["BltElection", "parse_blt", "read_blt"]
 
@@ -44,7 +44,7 @@ class BltElection:
 def read_blt(path: str | Path) -> BltElection:
     """Read the ``.blt`` file at ``path`` (UTF-8); see :func:`parse_blt`."""
     path = Path(path)
-    return parse_blt(path.read_text(encoding="utf-8-sig"), file=str(path))
+    return parse_blt(read_text(path), file=str(path))
 
 
 def _ints(text: str, lineno: int, file: str | None) -> list[int]:

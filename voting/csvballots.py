@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Final, Literal, NoReturn
 
 from voting.ballots import ApprovalProfile, Profile, ScoreProfile
-from voting.errors import InputError
+from voting.errors import InputError, read_text
 
 __all__ = [
     "CsvBallots",
@@ -88,14 +88,7 @@ def read_csv_ballots(
 ) -> CsvBallots:
     """Read the ballot CSV at ``path``; see :func:`parse_csv_ballots`."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            "bad-encoding",
-            f"The file is not UTF-8 text ({exc.reason} at byte {exc.start}).",
-            file=str(path),
-        ) from None
+    text = read_text(path)
     return parse_csv_ballots(
         text,
         kind,

@@ -14,8 +14,9 @@ Hierarchy::
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
-__all__ = ["InputError", "LotNeededError", "VotingError"]
+__all__ = ["InputError", "LotNeededError", "VotingError", "read_text"]
 
 
 class VotingError(Exception):
@@ -68,3 +69,23 @@ class InputError(VotingError):
 
 class LotNeededError(VotingError):
     """A tie can only be broken by lot, and the count was started without a seed."""
+
+
+def read_text(path: str | Path) -> str:
+    """The text of the UTF-8 file at ``path`` (a byte-order mark is dropped).
+
+    Raises
+    ------
+    InputError
+        ``bad-encoding`` if the file is not UTF-8, naming the file and the byte.
+    OSError
+        If the file cannot be read (the caller says which file is missing).
+    """
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            "bad-encoding",
+            f"The file is not UTF-8 text ({exc.reason} at byte {exc.start}).",
+            file=str(path),
+        ) from None

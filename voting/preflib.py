@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Final, Literal, NoReturn, get_args
 
 from voting.ballots import ApprovalProfile, MarkedProfile, Profile
-from voting.errors import InputError
+from voting.errors import InputError, read_text
 
 __all__ = [
     "PREFLIB_KINDS",
@@ -105,14 +105,7 @@ def read_preflib(path: str | Path, *, kind: PreflibKind | None = None) -> Prefli
         ext = path.suffix.lower().lstrip(".")
         if ext in PREFLIB_KINDS:
             kind = ext
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            "bad-encoding",
-            f"The file is not UTF-8 text ({exc.reason} at byte {exc.start}).",
-            file=str(path),
-        ) from None
+    text = read_text(path)
     return parse_preflib(text, kind=kind, file=str(path))
 
 
