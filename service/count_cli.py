@@ -3,7 +3,8 @@
 ::
 
     stadmaken count BALLOTS [--method METHOD] [--seats N] [--seed S]
-                    [--config RCTAB_CONFIG.json] [--csv-layout ranked|approval|score]
+                    [--config RCTAB_CONFIG.json] [--arithmetic fixed|exact]
+                    [--csv-layout ranked|approval|score]
                     [--format table|json]
 
 ``BALLOTS`` is read by its extension: ``.blt`` (ERS / OpenSTV, :mod:`voting.blt`), PrefLib
@@ -13,7 +14,8 @@
 * ranked ballots: the single-winner methods of :mod:`voting.single` (``plurality``, ``borda``,
   ``irv``, ``schulze``, ``ranked-pairs``, ``copeland``, ``minimax``), Scottish STV
   (``stv-scottish``, :func:`voting.stv.scottish_stv`, the default) and Meek STV (``stv-meek``,
-  :func:`voting.meek.meek_stv`, exact arithmetic). Papers with ties (``.toc``, ``.toi``) are
+  :func:`voting.meek.meek_stv`: the NZ Schedule 1A fixed-point rule, or with
+  ``--arithmetic exact`` rational arithmetic). Papers with ties (``.toc``, ``.toi``) are
   refused: those methods need strict rankings;
 * ``stv-rctab``: the RCTab rules of ``--config`` (:mod:`voting.rctab`) on cast-vote records as
   recorded (overvotes, skipped ranks, duplicates); ``BALLOTS`` replaces the config's one CVR
@@ -446,8 +448,13 @@ def count_document(
     seats: int,
     seed: str | None,
     rctab: RctabConfig | None = None,
+    *,
+    exact: bool = False,
 ) -> tuple[dict[str, Any], list[str]]:
     """Count ``ballots`` by ``method`` and return the JSON document and the lines of the table.
+
+    ``rctab`` is the configuration of ``stv-rctab``; ``exact`` asks ``stv-meek`` for exact
+    arithmetic instead of the NZ Schedule 1A fixed-point rule.
 
     Raises
     ------
@@ -485,7 +492,8 @@ def count_document(
             stv = scottish_stv(profile, seats, seed=seed)
             body, table = _stv_document(stv), stv.table()
         elif method == "stv-meek":
-            body, table = _meek_document(meek_stv(profile, seats, seed=seed))
+            meek = meek_stv(profile, seats, arithmetic="exact" if exact else "fixed", seed=seed)
+            body, table = _meek_document(meek)
         else:
             single = SINGLE_WINNER_METHODS[method](profile, seed=seed)
             body, table = _single_document(single), _single_table(method, single)
@@ -563,6 +571,14 @@ def count_command(
             show_default=False,
         ),
     ] = None,
+    arithmetic: Annotated[
+        str,
+        typer.Option(
+            "--arithmetic",
+            metavar="fixed|exact",
+            help="stv-meek: the NZ Schedule 1A fixed-point rule (9 decimals) or exact fractions.",
+        ),
+    ] = "fixed",
     csv_layout: Annotated[
         str | None,
         typer.Option(
@@ -595,6 +611,8 @@ def count_command(
         The seed of tie-breaking lots.
     config : Path, optional
         The RCTab configuration for ``stv-rctab``.
+    arithmetic : {"fixed", "exact"}
+        The arithmetic of ``stv-meek``.
     csv_layout : str, optional
         The layout of a ``.csv`` ballot file.
     output_format : OutputFormat
@@ -613,6 +631,8 @@ def count_command(
         _fail(f"--seats must be at least 1, not {seats}")
     if method in SINGLE_METHODS and seats is not None and seats != 1:
         _fail(f"the method '{method}' elects one candidate; use a multi-seat method for {seats}")
+    if arithmetic not in ("fixed", "exact"):
+        _fail(f"unknown --arithmetic '{arithmetic}'; choose fixed or exact")
     if (config is None) == (method == "stv-rctab"):
         _fail("--config RCTAB_CONFIG.json goes with --method stv-rctab, and only with it")
     rctab = None
@@ -634,7 +654,9 @@ def count_command(
     else:
         _fail(f"{ballots}: the file does not say how many seats; give --seats")
     try:
-        document, lines = count_document(ballots, data, method, n_seats, seed, rctab)
+        document, lines = count_document(
+            ballots, data, method, n_seats, seed, rctab, exact=arithmetic == "exact"
+        )
     except VotingError as error:
         _fail(f"{ballots}: {error.message}" if error.file is None else error.describe())
     emit(document, lines, output_format)

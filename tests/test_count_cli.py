@@ -81,6 +81,9 @@ def test_preflib_ranked_methods(tmp_path: Path) -> None:
     assert counted(str(soi), "--method", "irv")["elected"] == ["A"]
     doc = counted(str(soi), "--method", "stv-meek", "--seats", "2")
     assert len(doc["elected"]) == 2 and doc["elected"][0] == "A"
+    assert doc["arithmetic"] == "fixed" and doc["rounds"][0]["totals"]["A"] == "4.000000000"
+    exact = counted(str(soi), "--method", "stv-meek", "--seats", "2", "--arithmetic", "exact")
+    assert exact["arithmetic"] == "exact" and exact["elected"] == doc["elected"]
     assert all(isinstance(v, str) for v in doc["rounds"][0]["totals"].values())
     scottish = counted(str(soi), "--method", "stv-scottish", "--seats", "2")
     assert set(scottish["elected"]) == set(doc["elected"])
@@ -178,6 +181,7 @@ def test_rctab_config(tmp_path: Path) -> None:
         ("t.cat", CAT, ["--method", "pav"], "give --seats"),
         ("t.soi", SOI, ["--method", "score"], "score ballots"),
         ("t.soi", SOI, ["--method", "stv-rctab"], "--config"),
+        ("t.soi", SOI, ["--method", "stv-meek", "--arithmetic", "float"], "--arithmetic"),
         ("t.soi", SOI, ["--method", "irv", "--config", "c.json"], "--config"),
         ("t.csv", "A,B\n1,2\n", ["--method", "score", "--csv-layout", "odd"], "--csv-layout"),
         ("t.csv", "rank1,rank2\nA,A\n", ["--method", "irv"], "line 2"),

@@ -35,6 +35,7 @@ from voting.committee import (
 from voting.csvballots import CsvBallots, read_csv_ballots, write_csv_ballots
 from voting.cvr import load_contest, read_cvrs
 from voting.errors import InputError, LotNeededError, VotingError
+from voting.meek import MeekResult, MeekRound, meek_stv
 from voting.preflib import PreflibFile, read_preflib, write_preflib
 from voting.rctab import RctabConfig, RctabResult
 from voting.rctab import tabulate as rctab_tabulate
@@ -73,6 +74,8 @@ __all__ = [
     "LotNeededError",
     "MarkedBallot",
     "MarkedProfile",
+    "MeekResult",
+    "MeekRound",
     "PreflibFile",
     "Profile",
     "RctabConfig",
@@ -95,6 +98,7 @@ __all__ = [
     "format_votes",
     "instant_runoff",
     "load_contest",
+    "meek_stv",
     "minimax",
     "pairwise_matrix",
     "parse_blt",
