@@ -1219,3 +1219,12 @@ app.command("pb")(pb_command)
 from service.count_cli import count_command  # noqa: E402
 
 app.command("count")(count_command)
+
+# --------------------------------------------------------------------------- the web API
+
+from service.serve_cli import organiser_app, serve_command  # noqa: E402
+
+app.command("serve", help="Run the web API (uvicorn); applies the database migrations first.")(
+    serve_command
+)
+app.add_typer(organiser_app, name="organiser")
