@@ -1187,7 +1187,7 @@ def _vote(
             )
         try:
             for statement in statements:
-                session.execute(statement)
+                session.connection().execute(statement)  # Core: no ORM bulk machinery
             session.commit()
         except IntegrityError:
             session.rollback()
