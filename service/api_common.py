@@ -22,7 +22,7 @@ from threading import Lock
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlmodel import select
 
 from service.db import Database
@@ -33,6 +33,7 @@ from service.settings import Settings
 __all__ = [
     "DB",
     "ERROR_RESPONSES",
+    "JSON_ERROR_RESPONSES",
     "ApiError",
     "AppKeys",
     "AppSettings",
@@ -74,8 +75,13 @@ def _clean_text(value: str) -> str:
     return value
 
 
-#: A single line of text that any database stores (no NUL, no control characters).
-Text = Annotated[str, AfterValidator(_clean_text)]
+#: A single line of text that any database stores (no NUL, no control characters); the
+#: schema documents the rule as a pattern (the check itself is :func:`_clean_text`).
+Text = Annotated[
+    str,
+    AfterValidator(_clean_text),
+    Field(json_schema_extra={"pattern": "^[^\\u0000-\\u001f\\u007f]*$"}),
+]
 
 #: A database id in a path: a positive 32-bit integer (larger ones are 422, not a 500).
 Id = Annotated[int, Path(ge=1, le=2_147_483_647)]
@@ -104,6 +110,17 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (422, "The request is not valid"),
         (429, "Too many failed attempts"),
     )
+}
+
+
+#: :data:`ERROR_RESPONSES` for a route with a non-JSON ``response_class`` (a file download):
+#: FastAPI would document the refusals in the route's media type, but they are JSON.
+JSON_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": response["description"],
+        "content": {"application/json": {"schema": ErrorOut.model_json_schema()}},
+    }
+    for status, response in ERROR_RESPONSES.items()
 }
 
 

@@ -78,6 +78,7 @@ from sqlmodel import Session, col, select, update
 from service import audit
 from service.api_common import (
     DB,
+    ERROR_RESPONSES,
     ApiError,
     AppSettings,
     CurrentOrganiser,
@@ -108,8 +109,12 @@ __all__ = [
 logger = logging.getLogger("stadmaken.service.draws")
 
 router = APIRouter()
-organiser_router = APIRouter(prefix="/api/draws", tags=["draws (organiser)"])
-public_router = APIRouter(prefix="/api/public/draws", tags=["draws (public and auditors)"])
+organiser_router = APIRouter(
+    prefix="/api/draws", tags=["draws (organiser)"], responses=ERROR_RESPONSES
+)
+public_router = APIRouter(
+    prefix="/api/public/draws", tags=["draws (public and auditors)"], responses=ERROR_RESPONSES
+)
 
 #: Largest pool or quota file accepted (bytes).
 MAX_FILE_BYTES: Final = 10_000_000
@@ -1094,9 +1099,13 @@ def public_bundle(db: DB, draw_id: Id) -> Response:
 # bundle is public from its commitment on (the command line tells the organiser to publish it
 # at once), so a council round has no separate publish step.
 
-council_router = APIRouter(prefix="/api/draws/councils", tags=["councils (organiser)"])
+council_router = APIRouter(
+    prefix="/api/draws/councils", tags=["councils (organiser)"], responses=ERROR_RESPONSES
+)
 public_council_router = APIRouter(
-    prefix="/api/public/draws/councils", tags=["councils (public and auditors)"]
+    prefix="/api/public/draws/councils",
+    tags=["councils (public and auditors)"],
+    responses=ERROR_RESPONSES,
 )
 
 OptionalFile = Annotated[UploadFile | None, File()]

@@ -53,6 +53,7 @@ from sqlmodel import Session, col, func, select
 from service import audit
 from service.api_common import (
     DB,
+    ERROR_RESPONSES,
     ApiError,
     AppKeys,
     CurrentOrganiser,
@@ -79,8 +80,14 @@ from service.security import keyed_hash, new_code, new_receipt, normalise_code, 
 __all__ = ["organiser_router", "public_router", "router"]
 
 router = APIRouter()
-organiser_router = APIRouter(prefix="/api/elections", tags=["elections (organiser)"])
-public_router = APIRouter(prefix="/api/public/elections", tags=["elections (residents, public)"])
+organiser_router = APIRouter(
+    prefix="/api/elections", tags=["elections (organiser)"], responses=ERROR_RESPONSES
+)
+public_router = APIRouter(
+    prefix="/api/public/elections",
+    tags=["elections (residents, public)"],
+    responses=ERROR_RESPONSES,
+)
 
 #: The methods an election may use (``stv-rctab`` needs an RCTab configuration: not offered).
 ELECTION_METHODS: Final = tuple(m for m in COUNT_METHODS if m != "stv-rctab")

@@ -39,7 +39,7 @@ from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse, Response
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from sqlalchemy import Executable, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
@@ -61,6 +61,7 @@ from service import audit
 from service.api_common import (
     DB,
     ERROR_RESPONSES,
+    JSON_ERROR_RESPONSES,
     ApiError,
     AppKeys,
     CurrentOrganiser,
@@ -133,7 +134,15 @@ def _amount(value: object) -> str:
     return text
 
 
-Amount = Annotated[str, BeforeValidator(_amount)]
+#: What the schema documents for an amount: both forms :func:`_amount` accepts.
+_AMOUNT_SCHEMA: Final = {
+    "anyOf": [
+        {"type": "number", "minimum": 0, "maximum": 10**15},
+        {"type": "string", "minLength": 1, "maxLength": 30, "examples": ["1250.5"]},
+    ],
+    "description": "A non-negative amount: a JSON number or a decimal text such as '1250.5'",
+}
+Amount = Annotated[str, BeforeValidator(_amount), WithJsonSchema(_AMOUNT_SCHEMA, mode="validation")]
 
 
 class BallotRulesIn(BaseModel):
@@ -150,13 +159,17 @@ class BallotRulesIn(BaseModel):
     max_sum_points: Amount | None = None
 
 
+#: The name of a rule (the schema lists them; the check is in :func:`_check_round`).
+RuleName = Annotated[str, Field(max_length=40, json_schema_extra={"enum": list(PB_RULES)})]
+
+
 class RoundCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Text = Field(min_length=1, max_length=200)
     budget: Amount
     vote_type: Literal["approval", "knapsack", "cumulative", "ordinal"]
-    rule: str = Field(default="greedy", max_length=40, description=", ".join(PB_RULES))
+    rule: RuleName = Field(default="greedy", description=", ".join(PB_RULES))
     currency: str = Field(default="", max_length=10, pattern=r"^[A-Za-z€$£]*$")
     ballot_rules: BallotRulesIn = Field(default_factory=BallotRulesIn)
     allow_changes: bool = False
@@ -168,7 +181,7 @@ class RoundUpdate(BaseModel):
     name: Text | None = Field(default=None, min_length=1, max_length=200)
     budget: Amount | None = None
     vote_type: Literal["approval", "knapsack", "cumulative", "ordinal"] | None = None
-    rule: str | None = Field(default=None, max_length=40)
+    rule: RuleName | None = None
     currency: str | None = Field(default=None, max_length=10, pattern=r"^[A-Za-z€$£]*$")
     ballot_rules: BallotRulesIn | None = None
     allow_changes: bool | None = None
@@ -1004,10 +1017,13 @@ def _pb_response(session: Session, round_: BudgetRound) -> Response:
     )
 
 
-_PB_DOC: Final = {200: {"content": {"text/plain": {"schema": {"type": "string"}}}}}
+_PB_DOC: Final = {
+    **JSON_ERROR_RESPONSES,
+    200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+}
 
 
-@organiser_router.get("/{round_id}/export.pb", response_class=PlainTextResponse, responses=_PB_DOC)  # type: ignore[arg-type]
+@organiser_router.get("/{round_id}/export.pb", response_class=PlainTextResponse, responses=_PB_DOC)
 def organiser_export(round_id: Id, organiser: CurrentOrganiser, db: DB) -> Response:
     """The round as a pabulib ``.pb`` file (after the close); voter ids are receipt hashes."""
     with db.reading() as session:
@@ -1235,7 +1251,7 @@ def public_ballots(round_id: Id, db: DB) -> BallotsOut:
         return _ballots_out(round_, _ballots(session, round_id))
 
 
-@public_router.get("/{round_id}/export.pb", response_class=PlainTextResponse, responses=_PB_DOC)  # type: ignore[arg-type]
+@public_router.get("/{round_id}/export.pb", response_class=PlainTextResponse, responses=_PB_DOC)
 def public_export(round_id: Id, db: DB) -> Response:
     """The published round as a pabulib ``.pb`` file."""
     with db.reading() as session:
