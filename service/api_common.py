@@ -192,21 +192,22 @@ def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _database(request: Request) -> Database:
+async def _database(request: Request) -> Database:
     database: Database = request.app.state.db
     return database
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _keys(request: Request) -> Keys:
+async def _keys(request: Request) -> Keys:
     keys: Keys = request.app.state.keys
     return keys
 
 
+# the dependencies that only read app.state are async: no thread-pool hop per request
 DB = Annotated[Database, Depends(_database)]
 AppSettings = Annotated[Settings, Depends(_settings)]
 AppKeys = Annotated[Keys, Depends(_keys)]

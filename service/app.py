@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, Final
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -171,6 +174,10 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return problems
 
 
+#: Threads per worker process that run the endpoints.
+WORKER_THREADS: Final = 2
+
+
 def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
     """The API for these settings (the database must already be migrated).
 
@@ -182,7 +189,16 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     """
     from service import api_auth, api_rounds
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # the endpoints are plain functions run in a thread pool: two threads per worker keep
+        # the database busy, while anyio's default of 40 spends the CPU fighting over the GIL
+        # (benchmarks/README.md, "Service load")
+        anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="stadmaken",
         version=software_version(),
         description=(
