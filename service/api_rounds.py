@@ -72,10 +72,9 @@ from service.api_common import (
     today,
     utcnow,
 )
-from service.common import software_version
 from service.models import Ballot as BallotRow
 from service.models import BudgetProject, BudgetRound, CodeUse, Organiser, VotingCode
-from service.pb_cli import MES_RULES, PB_RULES
+from service.pb_cli import PB_RULES, pb_document, run_pb_rule
 from service.security import (
     keyed_hash,
     new_code,
@@ -357,36 +356,10 @@ def _check_round(round_: BudgetRound, projects: Sequence[BudgetProject]) -> Inst
     try:
         instance = _instance(round_, projects)
         election = to_election(instance, Profile(instance.vote_type, ()))
-        _run_rule(election, round_.rule, "check")
+        run_pb_rule(election, instance, round_.rule, TieBreak.default(election, "check"))
     except BudgetingError as error:
         raise ApiError(422, error.code, error.message) from None
     return instance
-
-
-def _run_rule(election: Any, rule: str, seed: str) -> Any:
-    from budgeting.rules import run_rule
-
-    tie_break = TieBreak.default(election, seed)
-    if rule in MES_RULES:
-        from budgeting.mes import run_mes_rule
-
-        return run_mes_rule(election, rule, tie_break)
-    return run_rule(election, rule, tie_break)
-
-
-def _plain(value: object) -> Any:
-    from budgeting.rules import amount_text
-
-    if isinstance(value, Fraction):
-        return amount_text(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
-        return [_plain(v) for v in items]
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
 
 
 def _projects(session: Session, round_id: int) -> list[BudgetProject]:
@@ -722,41 +695,12 @@ def _ballots(session: Session, round_id: int) -> list[BallotRow]:
 def _result_document(
     round_: BudgetRound, projects: Sequence[BudgetProject], ballots: Sequence[BallotRow], seed: str
 ) -> dict[str, Any]:
-    from budgeting.rules import amount_text
-
     instance = _instance(round_, projects)
     election = to_election(instance, _profile(instance, ballots))
-    outcome = _run_rule(election, round_.rule, seed)
-    votes = election.points_total()
-    names = {p.id: p.name for p in instance.projects}
-    return {
-        "round_id": round_.id,
-        "name": round_.name,
-        "rule": round_.rule,
-        "tie_break": {"name": "default", "seed": seed},
-        "vote_type": round_.vote_type,
-        "voters": election.n_voters,
-        "budget": amount_text(election.budget),
-        "cost": amount_text(outcome.cost),
-        "budget_left": amount_text(election.budget - outcome.cost),
-        "selected": [election.ids[j] for j in outcome.selected],
-        "projects": [
-            {
-                "id": election.ids[e.project],
-                "name": names.get(election.ids[e.project], ""),
-                "cost": amount_text(election.costs[e.project]),
-                "votes": amount_text(votes[e.project]),
-                "funded": e.funded,
-                "code": e.code,
-                "nl": e.nl,
-                "en": e.en,
-                "data": _plain(e.data),
-            }
-            for e in outcome.explanations
-        ],
-        "details": _plain(outcome.details),
-        "software": {"name": "stadmaken", "version": software_version()},
-    }
+    tie_break = TieBreak.default(election, seed)
+    outcome = run_pb_rule(election, instance, round_.rule, tie_break)
+    document = pb_document(instance, election, outcome, tie_break, round_.rule)
+    return {"round_id": round_.id, "name": round_.name, **document}
 
 
 @organiser_router.post("/{round_id}/close", response_model=RoundOut)

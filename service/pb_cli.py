@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from budgeting.model import Instance
     from budgeting.rules import GroupBudget
 
-__all__ = ["MES_RULES", "PB_RULES", "TIE_BREAKS", "pb_command", "pb_document"]
+__all__ = ["MES_RULES", "PB_RULES", "TIE_BREAKS", "pb_command", "pb_document", "run_pb_rule"]
 
 #: The rules of the Method of Equal Shares (:mod:`budgeting.mes`).
 MES_RULES: Final = (
@@ -130,25 +130,21 @@ def _city_limits(
     return groups, instance.min_project_score_threshold
 
 
-def _run(
+def run_pb_rule(
     election: Election,
     instance: Instance,
     rule: str,
     tie_break: TieBreak,
     *,
-    city_limits: bool,
+    city_limits: bool = False,
 ) -> Outcome:
+    """Run the rule named ``rule`` (one of :data:`PB_RULES`); ``city_limits`` applies the
+    file's vote threshold and per-category / per-neighbourhood budgets to the greedy rules."""
     from budgeting.rules import default_satisfaction, greedy, run_rule
 
     if rule in MES_RULES:
-        try:
-            from budgeting.mes import run_mes_rule
-        except ImportError:
-            _fail(
-                f"the rule '{rule}' needs the Method of Equal Shares (budgeting.mes), which "
-                "this installation does not have",
-                EXIT_FAILURE,
-            )
+        from budgeting.mes import run_mes_rule
+
         return run_mes_rule(election, rule, tie_break)
     if city_limits and rule in _GREEDY:
         groups, threshold = _city_limits(instance, election)
@@ -184,7 +180,6 @@ def _plain(value: object) -> Any:
 
 
 def pb_document(
-    file: Path,
     instance: Instance,
     election: Election,
     outcome: Outcome,
@@ -195,10 +190,8 @@ def pb_document(
 
     Parameters
     ----------
-    file : Path
-        The pabulib file (named in the document).
     instance : Instance
-        The parsed file (for project names).
+        The instance (for project names).
     election : Election
         What the rule counted.
     outcome : Outcome
@@ -219,7 +212,6 @@ def pb_document(
     votes = election.points_total()
     names = {p.id: p.name for p in instance.projects}
     return {
-        "file": str(file),
         "rule": rule,
         "tie_break": {"name": tie_break.name, "seed": tie_break.seed},
         "vote_type": election.vote_type,
@@ -374,11 +366,11 @@ def pb_command(
         _fail(f"{file}: there is no project with id '{explain}'")
     order = TieBreak.by_id(election) if tie_break == "id" else TieBreak.default(election, seed)
     try:
-        outcome = _run(election, instance, rule, order, city_limits=city_limits)
+        outcome = run_pb_rule(election, instance, rule, order, city_limits=city_limits)
     except BudgetingError as error:
         _fail(f"{file}: {error.message}" if error.file is None else error.describe())
 
-    document = pb_document(file, instance, election, outcome, order, rule)
+    document = {"file": str(file), **pb_document(instance, election, outcome, order, rule)}
     if explain is not None:
         project = next(p for p in document["projects"] if p["id"] == explain)
         lines = [
