@@ -395,12 +395,18 @@ def council(api: Api, headers: dict[str, str]) -> int:
     return council_id
 
 
-def wait_council(api: Api, headers: dict[str, str], council_id: int) -> dict[str, Any]:
+def wait_council(
+    api: Api, headers: dict[str, str], council_id: int, job_id: int | None = None
+) -> dict[str, Any]:
+    """The council once its job (``job_id``, or the latest) has finished."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         body: dict[str, Any] = api.client.get(
             f"/api/draws/councils/{council_id}", headers=headers
         ).json()
+        if job_id is not None and body["job"]["id"] != job_id:
+            time.sleep(0.1)
+            continue
         if body["job"]["status"] in ("done", "failed"):
             assert body["job"]["status"] == "done", body
             return body
@@ -447,7 +453,7 @@ def test_council_draw_replace_and_renew(api: Api, tmp_path: Path) -> None:
         data={"source": "dice on camera, 2027"},
     )
     assert renewal.status_code == 202, renewal.text
-    state = wait_council(api, a, council_id)
+    state = wait_council(api, a, council_id, renewal.json()["job_id"])
     assert state["status"] == "pending" and [r["round"] for r in state["rounds"]] == [0, 1]
     assert state["rounds"][1]["year"] == 2027
     revealed = client.post(f"{path}/reveal", headers=a, json={"seed": "dice:042"})
