@@ -561,7 +561,7 @@ def read_cvrs(config: RctabConfig, base_dir: str | Path = ".") -> MarkedProfile:
     uwi = len(names) if config.undeclared_write_ins else None
     if uwi is not None:
         names.append(UNDECLARED_WRITE_INS)
-    over: int | None = None
+    saw_overvote = False
     max_rank = config.max_rankings_resolved
     pairs: list[tuple[list[list[int]], int]] = []
     for source in config.sources:
@@ -578,9 +578,9 @@ def read_cvrs(config: RctabConfig, base_dir: str | Path = ".") -> MarkedProfile:
             marks: list[list[int]] = [[] for _ in range(top)]
             for rank, token in record:
                 if token == _OVER:
-                    if over is None:
-                        over = -3  # placeholder: index fixed once all sources are read
-                    index = -3
+                    # an explicit overvote; its candidate index is given once all are read
+                    saw_overvote = True
+                    index = _OVER
                 elif token == _UWI:
                     if uwi is None:
                         raise InputError(
@@ -595,10 +595,10 @@ def read_cvrs(config: RctabConfig, base_dir: str | Path = ".") -> MarkedProfile:
                 if index not in marks[rank - 1]:
                     marks[rank - 1].append(index)
             pairs.append((marks, 1))
-    if over is not None:
+    if saw_overvote:
         over = len(names)
         names.append(EXPLICIT_OVERVOTE)
-        pairs = [([[over if i == -3 else i for i in rank] for rank in m], w) for m, w in pairs]
+        pairs = [([[over if i == _OVER else i for i in rank] for rank in m], w) for m, w in pairs]
     return MarkedProfile.build(names, pairs)
 
 

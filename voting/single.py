@@ -22,7 +22,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 
 import numpy as np
 
@@ -295,19 +295,17 @@ _FAST_IRV_MIN_BALLOTS: Final = 256
 _FLOAT_EXACT: Final = 2**53
 
 
-class _IrvTally:
+class _IrvTally(Protocol):
     """Counts each ballot for its highest-ranked continuing candidate (one round's table)."""
 
     def exclude(self, out: Sequence[int]) -> None:
         """Remove the candidates ``out`` from the continuing ones."""
-        raise NotImplementedError
 
     def count(self) -> tuple[list[int], int]:
         """The totals per candidate (excluded: 0) and the weight of the exhausted ballots."""
-        raise NotImplementedError
 
 
-class _PythonIrvTally(_IrvTally):
+class _PythonIrvTally:
     """The plain count: every round, walk each ballot to its first continuing preference."""
 
     def __init__(self, profile: Profile) -> None:
@@ -331,7 +329,7 @@ class _PythonIrvTally(_IrvTally):
         return totals, exhausted
 
 
-class _NumpyIrvTally(_IrvTally):
+class _NumpyIrvTally:
     """The same count over numpy arrays of the unique ballots.
 
     The rankings are stored in a matrix padded with the sentinel ``n`` (one column more than
