@@ -45,6 +45,7 @@ __all__ = [
     "Text",
     "client_key",
     "not_found",
+    "organiser_for_token",
     "today",
     "utcnow",
 ]
@@ -227,10 +228,9 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def _current_organiser(request: Request, db: DB) -> Organiser:
-    token = bearer_token(request)
-    if token is None:
-        raise _unauthorised("log in as an organiser: send 'Authorization: Bearer TOKEN'")
+def organiser_for_token(db: Database, token: str) -> Organiser | None:
+    """The organiser logged in with ``token`` (a bearer token or the pages' login cookie), or
+    ``None`` when the token is unknown or has expired."""
     with db.reading() as session:
         row = session.exec(
             select(LoginToken, Organiser)
@@ -238,8 +238,19 @@ def _current_organiser(request: Request, db: DB) -> Organiser:
             .where(LoginToken.token_hash == token_hash(token))
         ).first()
     if row is None or row[0].expires_at <= utcnow():
+        return None
+    organiser: Organiser = row[1]
+    return organiser
+
+
+def _current_organiser(request: Request, db: DB) -> Organiser:
+    token = bearer_token(request)
+    if token is None:
+        raise _unauthorised("log in as an organiser: send 'Authorization: Bearer TOKEN'")
+    organiser = organiser_for_token(db, token)
+    if organiser is None:
         raise _unauthorised("the login token is not valid or has expired; log in again")
-    return row[1]
+    return organiser
 
 
 CurrentOrganiser = Annotated[Organiser, Depends(_current_organiser)]

@@ -38,11 +38,18 @@ from starlette.datastructures import FormData, UploadFile
 
 from budgeting import Ballot, ballot_problems, format_number, parse_number
 from service import api_auth, api_draws, api_rounds
-from service.api_common import DB, ApiError, AppKeys, AppSettings, Id, client_key, utcnow
+from service.api_common import (
+    DB,
+    ApiError,
+    AppKeys,
+    AppSettings,
+    Id,
+    client_key,
+    organiser_for_token,
+)
 from service.models import Ballot as BallotRow
-from service.models import BudgetRound, CodeUse, LoginToken, Organiser, VotingCode
+from service.models import BudgetRound, CodeUse, Organiser, VotingCode
 from service.pb_cli import PB_RULES
-from service.security import token_hash
 from service.web import charts
 from service.web.i18n import LANGUAGES, Translator, choose_language
 
@@ -589,16 +596,7 @@ def _organiser(request: Request, db: Any) -> Organiser | None:
     token = request.cookies.get(LOGIN_COOKIE, "")
     if not token or len(token) > 200:
         return None
-    with db.reading() as session:
-        row = session.exec(
-            select(LoginToken, Organiser)
-            .join(Organiser, Organiser.id == LoginToken.organiser_id)  # type: ignore[arg-type]
-            .where(LoginToken.token_hash == token_hash(token))
-        ).first()
-    if row is None or row[0].expires_at <= utcnow():
-        return None
-    organiser: Organiser = row[1]
-    return organiser
+    return organiser_for_token(db, token)
 
 
 def _login_needed() -> RedirectResponse:
