@@ -30,7 +30,7 @@ from service.db import Database
 from service.models import AuditEntry, LoginToken, Organiser
 from service.security import hash_password, new_token, token_hash, verify_password
 
-__all__ = ["add_organiser", "router"]
+__all__ = ["add_organiser", "end_login", "router"]
 
 router = APIRouter(prefix="/api", tags=["organisers"], responses=ERROR_RESPONSES)
 
@@ -117,6 +117,11 @@ def logout(request: Request, organiser: CurrentOrganiser, db: DB) -> None:
     """End this login token."""
     token = bearer_token(request)
     assert token is not None  # CurrentOrganiser checked it
+    end_login(db, organiser, token)
+
+
+def end_login(db: Database, organiser: Organiser, token: str) -> None:
+    """Delete the login token ``token`` of ``organiser`` and log it (API and pages)."""
     with db.writing() as session:
         session.exec(delete(LoginToken).where(LoginToken.token_hash == token_hash(token)))  # type: ignore[arg-type]
         audit.append(session, organiser_id=organiser.id, action="logout", now=utcnow())

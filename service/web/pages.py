@@ -647,10 +647,7 @@ def logout(request: Request, form: Form, db: DB) -> Response:
         return _csrf_refused(request)
     organiser = _organiser(request, db)
     if organiser is not None:
-        token = request.cookies.get(LOGIN_COOKIE, "")
-        bearer = [(b"authorization", b"Bearer " + token.encode())]
-        as_api = Request({**request.scope, "headers": bearer})
-        api_auth.logout(as_api, organiser, db)
+        api_auth.end_login(db, organiser, request.cookies.get(LOGIN_COOKIE, ""))
     response = _redirect("/")
     response.delete_cookie(LOGIN_COOKIE)
     return response
