@@ -87,6 +87,7 @@ from typing import Final, Literal
 
 from budgeting.election import Election, Explanation, Outcome, TieBreak, VoteType
 from budgeting.errors import BudgetingError
+from budgeting.model import format_number
 
 __all__ = [
     "GREEDY_RULES",
@@ -177,24 +178,7 @@ def amount_text(value: Fraction) -> str:
     >>> amount_text(Fraction(25, 2)), amount_text(Fraction(3)), amount_text(Fraction(1, 3))
     ('12.5', '3', '1/3')
     """
-    numerator, denominator = value.numerator, value.denominator
-    if denominator == 1:
-        return str(numerator)
-    twos = fives = 0
-    rest = denominator
-    while rest % 2 == 0:
-        rest //= 2
-        twos += 1
-    while rest % 5 == 0:
-        rest //= 5
-        fives += 1
-    if rest != 1:
-        return f"{numerator}/{denominator}"
-    digits = max(twos, fives)
-    scaled = abs(numerator) * 10**digits // denominator
-    sign = "-" if numerator < 0 else ""
-    whole, part = divmod(scaled, 10**digits)
-    return f"{sign}{whole}.{part:0{digits}d}".rstrip("0").rstrip(".")
+    return format_number(value)
 
 
 def _approx(value: Fraction) -> str:

@@ -110,24 +110,9 @@ def decimal_text(value: Fraction | int) -> str:
     >>> decimal_text(Fraction(3, 2)), decimal_text(7), decimal_text(Fraction(1, 3))
     ('1.5', '7', '1/3')
     """
-    value = Fraction(value)
-    q = value.denominator
-    twos = fives = 0
-    while q % 2 == 0:
-        q //= 2
-        twos += 1
-    while q % 5 == 0:
-        q //= 5
-        fives += 1
-    if q != 1:
-        return f"{value.numerator}/{value.denominator}"
-    places = max(twos, fives)
-    if places == 0:
-        return str(value.numerator)
-    scaled = abs(value.numerator) * 10**places // value.denominator
-    sign = "-" if value < 0 else ""
-    whole, rest = divmod(scaled, 10**places)
-    return f"{sign}{whole}.{rest:0{places}d}"
+    from budgeting.model import format_number
+
+    return format_number(value)
 
 
 @dataclass(frozen=True)
