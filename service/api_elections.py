@@ -33,9 +33,7 @@ ballots sorted by ``sha256(receipt)``, or the uploaded file).
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import secrets
 import tempfile
@@ -45,7 +43,7 @@ from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
@@ -64,6 +62,7 @@ from service.api_common import (
     today,
     utcnow,
 )
+from service.codes import CodeOut, CodeSummary, codes_csv, new_codes
 from service.count_cli import (
     COUNT_METHODS,
     PREFLIB_SUFFIXES,
@@ -205,22 +204,10 @@ class PublicElection(BaseModel):
     status: str
 
 
-class CodeOut(BaseModel):
-    serial: int
-    code: str
-
-
 class CodesIssued(BaseModel):
     election_id: int
     codes: list[CodeOut]
     note: str = "These codes are shown only now; they are stored only as keyed hashes."
-
-
-class CodeSummary(BaseModel):
-    serial: int
-    status: str
-    issued_on: str
-    replaces: int | None
 
 
 class CodesOut(BaseModel):
@@ -744,19 +731,7 @@ def _codes_response(
     election_id: int, codes: list[CodeOut], output: Literal["json", "csv"]
 ) -> Response:
     if output == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["election_id", "serial", "code"])
-        for item in codes:
-            writer.writerow([election_id, item.serial, item.code])
-        return PlainTextResponse(
-            buffer.getvalue(),
-            status_code=201,
-            media_type="text/csv",
-            headers={
-                "Content-Disposition": f'attachment; filename="election-{election_id}-codes.csv"'
-            },
-        )
+        return codes_csv("election", election_id, codes)
     issued = CodesIssued(election_id=election_id, codes=codes)
     return Response(issued.model_dump_json(), status_code=201, media_type="application/json")
 
@@ -792,18 +767,17 @@ def issue_codes(
         ).one()
         first = (last or 0) + 1
         issued_on = today()
-        codes: list[CodeOut] = []
-        for serial in range(first, first + body.count):
-            code = new_code()
-            codes.append(CodeOut(serial=serial, code=code))
+        issued = new_codes(keys, first, body.count)
+        for item, code_hash in issued:
             session.add(
                 ElectionCode(
-                    code_hash=keyed_hash(keys.code, normalise_code(code) or ""),
+                    code_hash=code_hash,
                     election_id=election_id,
-                    serial=serial,
+                    serial=item.serial,
                     issued_on=issued_on,
                 )
             )
+        codes = [item for item, _ in issued]
         _log(
             session,
             organiser,

@@ -72,6 +72,7 @@ from service.api_common import (
     today,
     utcnow,
 )
+from service.codes import CodeOut, CodeSummary, codes_csv, new_codes
 from service.models import Ballot as BallotRow
 from service.models import BudgetProject, BudgetRound, CodeUse, Organiser, VotingCode
 from service.pb_cli import PB_RULES, pb_document, run_pb_rule
@@ -242,22 +243,10 @@ class RoundOut(BaseModel):
     projects: list[ProjectOut]
 
 
-class CodeOut(BaseModel):
-    serial: int
-    code: str
-
-
 class CodesIssued(BaseModel):
     round_id: int
     codes: list[CodeOut]
     note: str = "These codes are shown only now; they are stored only as keyed hashes."
-
-
-class CodeSummary(BaseModel):
-    serial: int
-    status: str
-    issued_on: str
-    replaces: int | None
 
 
 class CodesOut(BaseModel):
@@ -747,17 +736,7 @@ def publish_round(round_id: Id, organiser: CurrentOrganiser, db: DB) -> RoundOut
 def _codes_response(round_id: Id, codes: list[CodeOut], output: Literal["json", "csv"]) -> Response:
     issued = CodesIssued(round_id=round_id, codes=codes)
     if output == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["round_id", "serial", "code"])
-        for item in codes:
-            writer.writerow([round_id, item.serial, item.code])
-        return PlainTextResponse(
-            buffer.getvalue(),
-            status_code=201,
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="round-{round_id}-codes.csv"'},
-        )
+        return codes_csv("round", round_id, codes)
     return Response(issued.model_dump_json(), status_code=201, media_type="application/json")
 
 
@@ -791,18 +770,14 @@ def issue_codes(
         ).one()
         first = (last or 0) + 1
         issued_on = today()
-        codes: list[CodeOut] = []
-        for serial in range(first, first + body.count):
-            code = new_code()
-            codes.append(CodeOut(serial=serial, code=code))
+        issued = new_codes(keys, first, body.count)
+        for item, code_hash in issued:
             session.add(
                 VotingCode(
-                    code_hash=keyed_hash(keys.code, normalise_code(code) or ""),
-                    round_id=round_id,
-                    serial=serial,
-                    issued_on=issued_on,
+                    code_hash=code_hash, round_id=round_id, serial=item.serial, issued_on=issued_on
                 )
             )
+        codes = [item for item, _ in issued]
         _log(
             session,
             organiser,
