@@ -84,18 +84,17 @@ Add1 steps) in 300 seconds. Here (Warsaw 2026, MES + Add1: about 2 seconds):
   (used for Add1's many steps) payments are floats too and the error bound grows with them; a
   decision the bound cannot settle makes the step be run exactly. The outcome returned is then
   replayed exactly for the explanations (and must agree).
-* Add1 skips steps only when it is proven that they give the same outcome. While the funded
-  projects' payments keep their form (who pays the share, who pays all they have), every
-  voter's money is affine in the starting money ``x``, so the funded projects' ``rho`` are
-  affine in ``x`` and every other project's ``rho`` is convex in ``x`` (its money function is
-  jointly concave in ``(rho, x)``), hence above its tangent. A float run tracks these slopes
-  (with error bounds) and computes how far ``x`` can rise before a payment could change form,
-  a project out of reach could become affordable, or a tangent could meet a funded project's
-  ``rho``; the steps before that point are skipped. Once every voter starts with at least the
-  total cost of the projects on their ballot nobody ever runs short, so no later step changes
-  anything either. Where the proofs allow no skip three times in a row (large electorates such
-  as Warsaw's or Budapest's, where some voter's payment changes form at almost every step) the
-  tracking, which makes a run about twice as slow, is stopped for the rest of the count.
+* Add1 skips steps only where it is proven that they give the same outcome: between two
+  steps the order in which MES funds projects rarely changes (Budapest 2024: 124 changes in
+  22,001 steps), and :mod:`budgeting.mes_band` proves, with bands of affine bounds on every
+  voter's money, that MES funds the same projects in the same order for *every* starting
+  money in an interval (rigorous for the exact rule, float rounding included). Proofs start
+  at 32 steps and double after each success; a failed proof reports how much of its interval
+  the failing condition held on, and the next one tries that much; steps next to a change
+  are run. Once every voter starts with at least the total cost of the projects on their
+  ballot nobody ever runs short, so no later step changes anything either. The BLAS library
+  is held to one thread meanwhile: its threads only add synchronisation on vectors this
+  short, and on a busy machine they slow each product down a hundredfold.
 
 :func:`_reference_mes` is pabutools' procedure over Fractions, the brute-force twin that the
 tests compare every path against.
@@ -125,8 +124,10 @@ from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import threadpool_limits
 
 from budgeting.election import Election, Explanation, Outcome, TieBreak, VoteType
+from budgeting.mes_band import Band
 from budgeting.rules import RuleError, amount_text, greedy
 
 __all__ = [
@@ -489,14 +490,6 @@ class _Eval:
     sure: float = 0.0
     # every supporter surely pays the full share: rho is exactly cost / total satisfaction
     uncapped: bool = False
-    # certificate (Add1 step skipping): d rho / d budget-per-voter (the tangent's slope), with
-    # an error bound, and d center / d budget-per-voter; ``cert`` holds what the winner's
-    # check needs (None: no valid tangent)
-    slope: float = 0.0
-    slope_err: float = 0.0
-    center_slope: float = 0.0
-    center_slope_err: float = 0.0
-    cert: tuple[FloatArray, FloatArray, BoolArray, BoolArray, float | FloatArray] | None = None
 
 
 @dataclass
@@ -507,8 +500,6 @@ class _Record:
     winners: list[int] = field(default_factory=list)
     rounds: list[_Exact] = field(default_factory=list)
     exact_checks: int = 0
-    # certified: raising every voter's starting money by less than this changes no decision
-    reach: float = 0.0
 
 
 _GROUP_LIMIT: Final = 512
@@ -535,18 +526,11 @@ class _FastRun:
         b0: Fraction,
         rank: Sequence[int],
         exact: bool = True,
-        certify: bool = False,
     ) -> None:
         self.p = prep
         self.rank = rank
         self.exact = exact
         self.b0f = float(b0)
-        # the certificate: every voter's money is affine in the starting money x while no
-        # decision changes; ``reach`` is a proven lower bound on how far x can rise before one
-        # may (only in float mode)
-        self.certify = certify and not exact
-        self.reach = math.inf if self.certify else 0.0
-        self.slope_err = 0.0  # bound on the error of every float slope
         # proven bound on |float money - exact money| of every voter (dead voters: exact 0.0)
         self.err = 2 * _UR * self.b0f
         self.ledger = _Ledger(b0)
@@ -565,19 +549,15 @@ class _FastRun:
             self.groups = 2
             self.gb: FloatArray = np.zeros(capacity, dtype=np.float64)
             self.gb[1] = self.b0f
-            self.gs: FloatArray = np.zeros(capacity, dtype=np.float64)  # d money / d x
-            self.gs[1] = 1.0
             self.galive: BoolArray = np.zeros(capacity, dtype=np.bool_)
             self.galive[1] = True
             self.gsize: IntArray = np.zeros(capacity, dtype=np.int64)
             self.gsize[1] = prep.n
             self.hist: npt.NDArray[np.int64] = np.zeros((capacity, prep.m), dtype=np.int64)
             self.bb: FloatArray = np.zeros(0, dtype=np.float64)
-            self.bs: FloatArray = np.zeros(0, dtype=np.float64)
             self.alive: BoolArray = np.zeros(0, dtype=np.bool_)
         else:
             self.bb = np.full(prep.nb, self.b0f, dtype=np.float64)
-            self.bs = np.ones(prep.nb, dtype=np.float64) if self.certify else self.bb[:0]
             self.alive = np.ones(prep.nb, dtype=np.bool_)
 
     def _grow(self, needed: int) -> None:
@@ -588,7 +568,6 @@ class _FastRun:
             capacity *= 2
         extra = capacity - len(self.gb)
         self.gb = np.concatenate([self.gb, np.zeros(extra, dtype=np.float64)])
-        self.gs = np.concatenate([self.gs, np.zeros(extra, dtype=np.float64)])
         self.galive = np.concatenate([self.galive, np.zeros(extra, dtype=np.bool_)])
         self.gsize = np.concatenate([self.gsize, np.zeros(extra, dtype=np.int64)])
         self.hist = np.concatenate([self.hist, np.zeros((extra, self.p.m), dtype=np.int64)])
@@ -597,8 +576,6 @@ class _FastRun:
         """Leave the group phase: give every ballot its own money."""
         self.bb = self.gb[self.slot]
         self.alive = self.galive[self.slot]
-        if self.certify:
-            self.bs = self.gs[self.slot]
         self.grouped = False
 
     # ----------------------------------------------------------------- exact money
@@ -697,114 +674,6 @@ class _FastRun:
             idx = self.sup[j]
             b = self.bb[idx]
         return idx, self.sup_w[j], b
-
-    def _slopes(self, ids: IntArray) -> FloatArray:
-        return self.gs[ids] if self.grouped else self.bs[ids]
-
-    def _stop_certifying(self) -> None:
-        self.reach = 0.0
-        self.certify = False
-
-    def _certify_rho(self, ev: _Eval, ids: IntArray, w: FloatArray, b: FloatArray) -> None:
-        """The slope of ``ev``'s rho in the starting money x.
-
-        While the funded projects' payments keep their form, every voter's money is affine in
-        x, the money function is jointly concave in (rho, x), and so a project's rho is convex
-        in x: its tangent is a lower bound. The slope is that of the tangent unless a supporter
-        sits on the edge of paying their full share (then ``ev.cert`` stays ``None``).
-        """
-        p = self.p
-        j = ev.project
-        slopes = self._slopes(ids)
-        alive = b > 0
-        half: float | FloatArray
-        if p.uniform:
-            share: float | FloatArray = ev.center
-            u: float | FloatArray = 1.0
-            half = (ev.hi - ev.lo) / 2 * p.unit_f[j] * (1 + 8 * _UR)
-        else:
-            u = self.sup_u[j]
-            share = ev.center * u
-            half = (ev.hi - ev.lo) / 2 * (1 + 8 * _UR) * u
-        capped = (b < share) & alive
-        uncapped_u = float(np.dot(w * u if not p.uniform else w, ~capped & alive))
-        if uncapped_u <= 0:
-            return
-        margin = np.abs(b - share) - (self.err + half + 4 * _UR * self.b0f)
-        if bool(np.any(margin[alive] <= 0)):
-            return
-        pulled = slopes * w
-        center_slope = -float(np.dot(pulled, capped)) / uncapped_u
-        capped_w = float(np.dot(w, capped))
-        scale = float(np.dot(np.abs(pulled), capped)) if capped_w else 0.0
-        center_err = (
-            capped_w * self.slope_err + 4 * (len(b) + 8) * _UR * scale
-        ) / uncapped_u + 4 * _UR * abs(center_slope)
-        unit = p.unit_f[j]
-        ev.center_slope = center_slope
-        ev.center_slope_err = center_err
-        ev.slope = center_slope / unit if p.uniform else center_slope
-        ev.slope_err = (center_err / unit if p.uniform else center_err) * (1 + 8 * _UR)
-        ev.cert = (slopes, margin, alive, b < share, u)
-
-    def _certify_winner(self, ev: _Eval) -> None:
-        """The funded project's payments keep their form (who pays all they have, who pays the
-        share) only while no supporter's money crosses their share."""
-        if ev.cert is None:
-            self._stop_certifying()
-            return
-        slopes, margin, alive, below, u = ev.cert
-        drift = slopes - ev.center_slope * u
-        drift_err = self.slope_err + ev.center_slope_err * u
-        rate = np.where(below, drift + drift_err, drift_err - drift)
-        moving = alive & (rate > 0)
-        if bool(moving.any()):
-            self.reach = min(self.reach, float(np.min(margin[moving] / rate[moving])))
-
-    def _certify_unaffordable(
-        self, j: int, ids: IntArray, w: FloatArray, b: FloatArray, money: float, err: float
-    ) -> None:
-        """A project out for lack of money must stay out: its supporters' money, affine in x,
-        must stay below its cost."""
-        slope = float(np.dot(w, self._slopes(ids) * (b > 0)))
-        rate = slope + self.weight_now[j] * self.slope_err
-        if rate > 0:
-            room = self.p.cost_f[j] - money - err
-            if room <= 0:
-                self._stop_certifying()
-            else:
-                self.reach = min(self.reach, room / rate)
-
-    def _certify_order(self, winner: _Eval, evals: list[_Eval], skipped: list[int]) -> None:
-        """The winner's rho (affine in x) must stay below the others' (convex in x: above their
-        tangents, or above their lowest possible rho), evaluated or lazily skipped."""
-        self._certify_winner(winner)
-        for ev in evals:
-            if ev is winner or (ev.uncapped and winner.uncapped):
-                continue  # both rho are constants while no decision changes
-            if ev.cert is not None:
-                self._certify_gap(ev.lo - winner.hi, ev.slope, ev.slope_err, winner)
-            else:
-                self._certify_gap(self.p.rho_min_f[ev.project] - winner.hi, 0.0, 0.0, winner)
-        for j in skipped:
-            if winner.uncapped and self.stale_slope[j] == 0 and self.stale_slope_err[j] == 0:
-                continue  # a constant lower bound above a constant rho
-            self._certify_gap(
-                self.stale_value[j] - winner.hi,
-                self.stale_slope[j],
-                self.stale_slope_err[j],
-                winner,
-            )
-
-    def _certify_gap(self, gap: float, slope: float, slope_err: float, winner: _Eval) -> None:
-        if not self.certify:
-            return
-        if gap <= 0:
-            self._stop_certifying()
-            return
-        rate = winner.slope - slope + winner.slope_err + slope_err
-        if rate > 0:
-            self.reach = min(self.reach, gap / rate)
 
     def _compact(self, j: int) -> None:
         """Drop supporters of ``j`` who have run out (their money is exactly 0 for good)."""
@@ -941,8 +810,6 @@ class _FastRun:
         cost = p.cost_f[j]
         err_money = self.weight_now[j] * self.err + (len(ids) + 8) * _UR * (money + 2 * cost)
         if money + err_money < cost:
-            if self.certify:
-                self._certify_unaffordable(j, ids, w, b, money, err_money)
             return None
         if money - err_money < cost:
             if not self.exact:
@@ -961,8 +828,6 @@ class _FastRun:
             value = float(exact.rho)
             return _Eval(j, value, value * (1 - 4 * _UR), value * (1 + 4 * _UR), items, exact)
         ev.items = items
-        if self.certify:
-            self._certify_rho(ev, ids, w, b)
         return ev
 
     def _newton_uniform(
@@ -1079,7 +944,6 @@ class _FastRun:
         dead: BoolArray,
         keep: BoolArray,
         money: FloatArray,
-        slopes: FloatArray | None = None,
     ) -> None:
         """Group phase: the supporters of the funded project pay. Per group ``ids[t]`` with
         ``counts[t]`` supporters in it: those are left with nothing (``dead[t]``) or keep
@@ -1099,9 +963,6 @@ class _FastRun:
         whole = paid == self.gsize[paying]
         stay = paying[whole]
         self.gb[stay] = left[whole]
-        if slopes is not None:
-            self.gs[gone[self.gsize[gone] == 0]] = 0.0
-            self.gs[stay] = slopes[keep][whole]
         part = ~whole
         split = paying[part]
         n_split = len(split)
@@ -1109,8 +970,6 @@ class _FastRun:
             self._grow(self.groups + n_split)
             fresh = np.arange(self.groups, self.groups + n_split, dtype=np.int64)
             self.gb[fresh] = left[part]
-            if slopes is not None:
-                self.gs[fresh] = slopes[keep][part]
             self.galive[fresh] = True
             self.gsize[fresh] = paid[part]
             self.gsize[split] -= paid[part]
@@ -1173,11 +1032,6 @@ class _FastRun:
         money[gone] = 0.0
         self.record.winners.append(j)
         self.round_of[j] = len(self.record.winners) - 1
-        slopes: FloatArray | None = None
-        if self.certify:
-            pull = ev.center_slope if p.uniform else ev.center_slope * self.sup_u[j]
-            slopes = self._slopes(ids) - pull
-            slopes[gone] = 0.0
         if self.grouped:
             supporters = self.sup[j]
             self._regroup(
@@ -1188,25 +1042,16 @@ class _FastRun:
                 gone & (b > 0),
                 ~gone,
                 money,
-                slopes,
             )
         else:
             self.bb[ids] = money
-            if slopes is not None:
-                self.bs[ids] = slopes
         scale = 1.0 if p.uniform else float(self.sup_u[j].max())
         self.err = err + radius * scale + 4 * _UR * self.b0f
-        if self.certify:
-            self.slope_err += ev.center_slope_err * scale + 4 * _UR * abs(ev.center_slope) * scale
 
     def run(self) -> _Record:
         p = self.p
         rank = self.rank
         stale = list(p.rho_min_f)
-        # for the certificate: an affine lower bound of each project's rho in x
-        self.stale_value = list(p.rho_min_f)  # rho_min does not depend on the starting money
-        self.stale_slope = [0.0] * p.m
-        self.stale_slope_err = [0.0] * p.m
         remaining = list(p.candidates)
         while remaining:
             if self.grouped and self.groups > _GROUP_LIMIT:
@@ -1215,11 +1060,9 @@ class _FastRun:
             best_hi = math.inf
             evals: list[_Eval] = []
             kept: list[int] = []
-            skipped: list[int] = []
             for pos, j in enumerate(remaining):
                 if stale[j] > best_hi:
-                    skipped = remaining[pos:]
-                    kept.extend(skipped)
+                    kept.extend(remaining[pos:])
                     break
                 ev = self._evaluate(j, stale[j])
                 if ev is None:
@@ -1228,10 +1071,6 @@ class _FastRun:
                 evals.append(ev)
                 if ev.lo >= stale[j]:
                     stale[j] = ev.lo
-                    if ev.cert is not None:
-                        self.stale_value[j] = ev.lo
-                        self.stale_slope[j] = ev.slope
-                        self.stale_slope_err[j] = ev.slope_err
                 best_hi = min(best_hi, ev.hi)
             remaining = kept
             if not evals:
@@ -1247,14 +1086,11 @@ class _FastRun:
                 raise _UncertainError
             else:
                 winner = min(close, key=lambda e: (self._exact_of(e).rho, rank[e.project]))
-            if self.certify:
-                self._certify_order(winner, evals, skipped)
             if self.exact:
                 self._pay(winner.project, self._exact_of(winner))
             else:
                 self._pay_float(winner)
             remaining.remove(winner.project)
-        self.record.reach = self.reach if self.certify else 0.0
         return self.record
 
 
@@ -1459,11 +1295,9 @@ def _run_record(
     b0: Fraction,
     rank: Sequence[int],
     exact: bool = True,
-    certify: bool = False,
 ) -> _Record:
     """One run; with ``exact=False`` payments are floats with a proven error bound and the run
-    is redone exactly if any decision cannot be certified (only ``winners`` is then filled);
-    ``certify`` also computes ``reach`` (see :class:`_FastRun`)."""
+    is redone exactly if any decision cannot be certified (only ``winners`` is then filled)."""
     if prep.n == 0:
         return _Record(b0)
     if not prep.float_sums_exact:  # more than 2**52 voter-points: floats cannot count them
@@ -1471,7 +1305,7 @@ def _run_record(
         return _exact_record(prep, record, rank) if exact else record
     if not exact:
         try:
-            return _FastRun(prep, b0, rank, exact=False, certify=certify).run()
+            return _FastRun(prep, b0, rank, exact=False).run()
         except _UncertainError:
             logger.debug("float run at %s per voter not certified; running exactly", b0)
     return _FastRun(prep, b0, rank).run()
@@ -1567,12 +1401,15 @@ class Add1Result:
         any more, so every later step gives this outcome) or ``"bound"`` (pabutools' limit).
     runs : int
         How many MES runs it took.
+    proofs : int
+        How many band proofs (:mod:`budgeting.mes_band`) it tried to skip steps with.
     """
 
     run: MESRun
     steps: int
     stop: str
     runs: int
+    proofs: int = 0
 
 
 def _exhaustive(prep: _Prepared, selected: Sequence[int], cost: Fraction) -> bool:
@@ -1608,55 +1445,100 @@ def _saturation(prep: _Prepared) -> Fraction:
     return Fraction(best, scale)
 
 
+_FIRST_SPAN: Final = 32  # steps the first proof after a new order tries to cover
+_MAX_PAUSE: Final = 63  # most steps run without trying a proof
+
+
 def _add1_record(
     prep: _Prepared, rank: Sequence[int], start: Literal["exact", "integral"]
-) -> tuple[_Record, int, str, int]:
+) -> tuple[_Record, int, str, int, int]:
+    """Add1's loop: the record of the step returned, that step, why it stopped, and how many
+    MES runs and band proofs it took.
+
+    Steps are run, or skipped where :class:`budgeting.mes_band.Band` proves that MES funds the
+    same projects in the same order for every starting money from the last step known up to
+    the next ones (``span`` of them; the span doubles after a proof and shrinks to the part
+    of it the failed condition held on after a failure). Where the order changes, the step is
+    run: near a change point, proofs shorter than two steps cost more than runs. Where the
+    order changes at almost every step (small electorates, or many cheap projects), a proof
+    costs about what a run does and never succeeds: after ``t`` tries in a row that proved
+    nothing, the next ``2 ** t - 1`` steps (at most 63) are run without trying.
+    """
     budget = prep.election.budget
     if prep.n == 0:
-        return _Record(Fraction(0)), 0, "exhaustive", 0
+        return _Record(Fraction(0)), 0, "exhaustive", 0, 0
     base = budget / prep.n
     if start == "integral":
         base = Fraction(math.floor(base))
     limit = math.floor(budget)  # pabutools: total budget at most B * (n + 1)
-    saturation = _saturation(prep)
-    free = [j for j in prep.free]
-    free_cost = sum((prep.costs[j] for j in free), Fraction(0))
-    previous: _Record | None = None
-    runs = 0
+    # from this step on nobody can run short any more: every later step gives its outcome
+    saturated = max(0, math.ceil(_saturation(prep) - base))
+    last = min(limit, saturated)
+    free_cost = sum((prep.costs[j] for j in prep.free), Fraction(0))
+    band = Band(prep, rank) if prep.float_sums_exact else None
+    runs, proofs = 1, 0
     k = 0
-    certify = True
-    misses = 0  # certificates in a row that skipped nothing
-    while k <= limit:
-        b0 = base + k
-        record = _run_record(prep, b0, rank, exact=False, certify=certify)
-        runs += 1
-        cost = free_cost + sum((prep.costs[j] for j in record.winners), Fraction(0))
+    current = _run_record(prep, base, rank, exact=False)
+    previous: _Record | None = None
+    winners = current.winners
+    span = _FIRST_SPAN
+    edge: float | None = None  # where the last failed proof expects the order to change
+    misses = 0  # tries in a row that proved nothing
+    pause = 0  # steps to run before the next try
+    while True:
+        cost = free_cost + sum((prep.costs[j] for j in winners), Fraction(0))
         if cost > budget:
             if previous is None:  # cannot happen: MES with b0 <= B / n never overspends
-                return _Record(b0), k, "next-overspends", runs
-            if previous.b0 != b0 - 1:
-                # step k - 1 was skipped: it provably has the outcome of the last run made;
-                # the exact replay (for the explanations) is made at step k - 1 itself
-                previous = _Record(b0 - 1, list(previous.winners))
-            return previous, k - 1, "next-overspends", runs
-        if _exhaustive(prep, free + record.winners, cost):
-            return record, k, "exhaustive", runs
-        if b0 >= saturation:
-            return record, k, "saturated", runs
-        previous = record
-        # steps k + 1, ..., k + jump - 1 provably give this very outcome (the certificate)
-        reach = min(record.reach * (1 - 1e-9), float(limit - k + 1))
-        jump = max(1, math.ceil(reach))
-        if jump > 1:
+                return current, k, "next-overspends", runs, proofs
+            return previous, k - 1, "next-overspends", runs, proofs
+        if _exhaustive(prep, prep.free + winners, cost):
+            return current, k, "exhaustive", runs, proofs
+        if k >= saturated:
+            return current, k, "saturated", runs, proofs
+        if k >= limit:
+            return current, k, "bound", runs, proofs
+        tried = proved = False
+        while band is not None and pause == 0:
+            if edge is not None and edge < k:
+                edge = None
+            span = max(2, min(span, last - k))
+            if last - k < 2 or (edge is not None and edge - k < 2):
+                break
+            proofs += 1
+            tried = True
+            share = band.prove(winners, base + k, base + k + span)
+            if share == 1.0:  # steps k + 1, ..., k + span give this very outcome
+                proved = True
+                k += span
+                current = _Record(base + k, list(winners))
+                span *= 2
+                if edge is not None and edge > k:
+                    span = min(span, max(2, int(2 * (edge - k))))
+            else:
+                if share > 0:
+                    edge = k + span * share
+                    span = int(span * share * 0.9)
+                else:
+                    span //= 4
+                if span < 2:
+                    break
+        if proved:
             misses = 0
-        elif certify:
+        elif tried:
             misses += 1
-            if misses >= 3:  # certificates do not pay here (dense electorates): stop them
-                certify = False
-        k += jump
-    assert previous is not None  # the loop ran at least once (limit >= 0)
-    # every step up to the limit gives this outcome; report the run that was computed
-    return previous, int(previous.b0 - base), "bound", runs
+            pause = min(2**misses - 1, _MAX_PAUSE)
+        else:
+            pause = max(0, pause - 1)
+        if k >= last:
+            continue  # the checks above end it
+        previous = current
+        k += 1
+        current = _run_record(prep, base + k, rank, exact=False)
+        runs += 1
+        if current.winners != winners:
+            edge = None
+            span = max(span, _FIRST_SPAN)
+        winners = current.winners
 
 
 def add1(
@@ -1707,12 +1589,14 @@ def add1(
     """
     chosen = _check_satisfaction(election, satisfaction)
     prep = _Prepared(election, chosen)
-    record, steps, stop, runs = _add1_record(prep, tie_break.rank, start)
+    with threadpool_limits(limits=1, user_api="blas"):
+        record, steps, stop, runs, proofs = _add1_record(prep, tie_break.rank, start)
     return Add1Result(
         _make_run(prep, _exact_record(prep, record, tie_break.rank), tie_break.rank),
         steps,
         stop,
         runs,
+        proofs,
     )
 
 
@@ -2187,10 +2071,11 @@ def method_of_equal_shares(
     rank = tie_break.rank
     add1_result: Add1Result | None = None
     if completion in ("add1", "add1-greedy"):
-        record, steps, stop, runs = _add1_record(prep, rank, add1_start)
+        with threadpool_limits(limits=1, user_api="blas"):
+            record, steps, stop, runs, proofs = _add1_record(prep, rank, add1_start)
         record = _exact_record(prep, record, rank)
         run = _make_run(prep, record, rank)
-        add1_result = Add1Result(run, steps, stop, runs)
+        add1_result = Add1Result(run, steps, stop, runs, proofs)
     else:
         run = _make_run(prep, _run_record(prep, _equal_share(prep), rank), rank)
     selected = list(run.selected)
@@ -2223,6 +2108,7 @@ def method_of_equal_shares(
             "steps": add1_result.steps,
             "stop": add1_result.stop,
             "runs": add1_result.runs,
+            "proofs": add1_result.proofs,
             "start": add1_start,
         }
     name = rule or _rule_name(completion, comparison)

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from budgeting import mes
 from budgeting.election import Election, TieBreak, WeightedBallot
+from budgeting.mes_band import Band
 from budgeting.rules import RuleError
 
 F = Fraction
@@ -234,7 +235,7 @@ def test_float_runs_are_certified_or_refused(seed: int) -> None:
         b0 = e.budget / e.n_voters + rng.choice([0, 1, F(5, 2)])
         want = mes._reference_mes(prep, b0, rank)
         try:
-            record = mes._FastRun(prep, b0, rank, exact=False, certify=True).run()
+            record = mes._FastRun(prep, b0, rank, exact=False).run()
         except mes._UncertainError:
             continue
         certified += 1
@@ -254,6 +255,44 @@ def test_add1_equals_step_by_step_reference(seed: int) -> None:
         satisfaction = rng.choice(satisfactions(vote_type))
         got = mes.add1(e, TieBreak.by_id(e), satisfaction=satisfaction)
         assert list(got.run.selected) == reference_add1(e, satisfaction), (e, satisfaction)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_band_proofs_hold_at_every_point(seed: int) -> None:
+    """Whenever a band proof succeeds, the reference MES funds the same projects in the same
+    order at both ends, at every whole step and at random points inside; an order that is not
+    MES's at the start (swapped, cut short, one project too many) is never proven."""
+    rng = random.Random(300 + seed)
+    proven = refused = 0
+    for _ in range(150):
+        vote_type = rng.choice(["approval", "approval", "cumulative"])
+        e = random_election(rng, vote_type)
+        satisfaction = rng.choice(satisfactions(vote_type))
+        prep = mes._Prepared(e, satisfaction)
+        tb = TieBreak.by_id(e) if rng.random() < 0.7 else TieBreak.default(e, seed=str(seed))
+        band = Band(prep, tb.rank)
+        start = e.budget / max(e.n_voters, 1) + rng.choice([0, F(1, 3), 1, 2])
+        width = rng.choice([F(1, 2), F(1), F(2), F(5), F(20)])
+
+        def order(x: Fraction) -> list[int]:
+            return [j for j in mes._reference_mes(prep, x, tb.rank) if j not in prep.free]  # noqa: B023
+
+        winners = order(start)
+        wrong = []
+        if len(winners) >= 2:
+            wrong += [[winners[1], winners[0], *winners[2:]], winners[:-1]]
+        wrong += [winners + [j] for j in prep.candidates if j not in winners][:1]
+        for other in wrong:
+            assert band.prove(other, start, start + width) < 1, (e, other)
+            refused += 1
+        if band.prove(winners, start, start + width) < 1:
+            continue
+        proven += 1
+        inside = {start + width * F(rng.randint(0, 999), 999) for _ in range(6)}
+        steps = {start + t for t in range(math.floor(width) + 1)}
+        for x in {start, start + width} | inside | steps:
+            assert order(x) == winners, (e, satisfaction, start, width, x)
+    assert proven > 60 and refused > 60
 
 
 def test_add1_skips_steps_that_cannot_change_the_outcome() -> None:
@@ -323,7 +362,13 @@ def test_add1_hand_example() -> None:
     assert [e.ids[j] for j in result.run.selected] == ["p0", "p1"]
     assert (result.run.budget_per_voter, result.steps, result.stop) == (F(3), 1, "exhaustive")
     out = mes.run_mes_rule(e, "mes-add1", tb)
-    assert out.details["add1"] == {"steps": 1, "stop": "exhaustive", "runs": 2, "start": "exact"}
+    assert out.details["add1"] == {
+        "steps": 1,
+        "stop": "exhaustive",
+        "runs": 2,
+        "proofs": 1,
+        "start": "exact",
+    }
     assert out.explanations[2].code == "too-little-support"
     assert out.explanations[2].data["shortfall"] == "4"
 
