@@ -517,7 +517,8 @@ class _FastRun:
     distinct ballot has its own money. With ``exact=True`` payments are exact and floats only
     choose which exact computations to do; with ``exact=False`` payments are floats with a
     proven error bound, and any decision the bound cannot settle raises
-    :class:`_UncertainError`.
+    :class:`_UncertainError`. ``prefix``: winners of the first rounds, already decided (an
+    exact run then computes only their payments).
     """
 
     def __init__(
@@ -526,10 +527,12 @@ class _FastRun:
         b0: Fraction,
         rank: Sequence[int],
         exact: bool = True,
+        prefix: Sequence[int] = (),
     ) -> None:
         self.p = prep
         self.rank = rank
         self.exact = exact
+        self.prefix = prefix
         self.b0f = float(b0)
         # proven bound on |float money - exact money| of every voter (dead voters: exact 0.0)
         self.err = 2 * _UR * self.b0f
@@ -1053,6 +1056,13 @@ class _FastRun:
         rank = self.rank
         stale = list(p.rho_min_f)
         remaining = list(p.candidates)
+        for j in self.prefix:  # winners already decided (by a float run that then failed)
+            if self.grouped and self.groups > _GROUP_LIMIT:
+                self._ungroup()
+            ev = self._evaluate(j, stale[j])
+            assert ev is not None, "a decided winner is affordable"
+            self._pay(j, self._exact_of(ev))
+            remaining.remove(j)
         while remaining:
             if self.grouped and self.groups > _GROUP_LIMIT:
                 self._ungroup()
@@ -1296,19 +1306,24 @@ def _run_record(
     rank: Sequence[int],
     exact: bool = True,
 ) -> _Record:
-    """One run; with ``exact=False`` payments are floats with a proven error bound and the run
-    is redone exactly if any decision cannot be certified (only ``winners`` is then filled)."""
+    """One run; with ``exact=False`` payments are floats with a proven error bound and, if a
+    decision cannot be certified, the run goes on exactly from the start, taking the winners
+    decided so far as given (only ``winners`` is filled when the float run succeeds)."""
     if prep.n == 0:
         return _Record(b0)
     if not prep.float_sums_exact:  # more than 2**52 voter-points: floats cannot count them
         record = _Record(b0, [j for j in _reference_mes(prep, b0, rank) if j not in prep.free])
         return _exact_record(prep, record, rank) if exact else record
+    prefix: list[int] = []
     if not exact:
+        run = _FastRun(prep, b0, rank, exact=False)
         try:
-            return _FastRun(prep, b0, rank, exact=False).run()
+            return run.run()
         except _UncertainError:
-            logger.debug("float run at %s per voter not certified; running exactly", b0)
-    return _FastRun(prep, b0, rank).run()
+            # every winner it had paid for was certified: the exact run takes them as given
+            prefix = run.record.winners
+            logger.debug("float run at %s per voter not certified after %d rounds", b0, len(prefix))
+    return _FastRun(prep, b0, rank, prefix=prefix).run()
 
 
 # --------------------------------------------------------------------------- public: one run
