@@ -1471,15 +1471,13 @@ def _add1_record(
     MES runs and band proofs it took.
 
     Steps are run, or skipped where :class:`budgeting.mes_band.Band` proves that MES funds the
-    same projects (in the same order, up to the order inside runs of projects with disjoint
-    supporters) for every starting money from the last step known up to the next ones
-    (``span`` of them; the span doubles after a proof and shrinks to the part of it the
-    failed condition held on after a failure). Where the order changes, the step is run:
-    near a change point, proofs shorter than two steps cost more than runs. Where the order
-    changes at almost every step (small electorates), a proof costs about what a run does and
-    never succeeds: after ``t`` tries in a row that proved nothing, the next ``2 ** t - 1``
-    steps (at most 63) are run without trying. The step returned is always run itself, so
-    that its record has MES's own order.
+    same projects in the same order for every starting money from the last step known up to
+    the next ones (``span`` of them; the span doubles after a proof and shrinks to the part
+    of it the failed condition held on after a failure). Where the order changes, the step is
+    run: near a change point, proofs shorter than two steps cost more than runs. Where the
+    order changes at almost every step (small electorates, or many near ties), a proof
+    costs about what a run does and never succeeds: after ``t`` tries in a row that proved
+    nothing, the next ``2 ** t - 1`` steps (at most 63) are run without trying.
     """
     budget = prep.election.budget
     if prep.n == 0:
@@ -1496,34 +1494,24 @@ def _add1_record(
     runs, proofs = 1, 0
     k = 0
     current = _run_record(prep, base, rank, exact=False)
+    previous: _Record | None = None
     winners = current.winners
-    ran = True  # step k was run (not only proven)
-    ran_before = True  # the same for step k - 1
-
-    def step(at: int, record: _Record, own: bool) -> _Record:
-        nonlocal runs
-        if own:
-            return record
-        runs += 1
-        return _run_record(prep, base + at, rank, exact=False)
-
     span = _FIRST_SPAN
     edge: float | None = None  # where the last failed proof expects the order to change
     misses = 0  # tries in a row that proved nothing
     pause = 0  # steps to run before the next try
-    previous = current
     while True:
         cost = free_cost + sum((prep.costs[j] for j in winners), Fraction(0))
-        if cost > budget:  # (never at k = 0: MES with b0 <= B / n never overspends)
-            result = step(k - 1, previous, ran_before)
-            return result, k - 1, "next-overspends", runs, proofs
-        for stop, reached in (
-            ("exhaustive", _exhaustive(prep, prep.free + winners, cost)),
-            ("saturated", k >= saturated),
-            ("bound", k >= limit),
-        ):
-            if reached:
-                return step(k, current, ran), k, stop, runs, proofs
+        if cost > budget:
+            if previous is None:  # cannot happen: MES with b0 <= B / n never overspends
+                return current, k, "next-overspends", runs, proofs
+            return previous, k - 1, "next-overspends", runs, proofs
+        if _exhaustive(prep, prep.free + winners, cost):
+            return current, k, "exhaustive", runs, proofs
+        if k >= saturated:
+            return current, k, "saturated", runs, proofs
+        if k >= limit:
+            return current, k, "bound", runs, proofs
         tried = proved = False
         while band is not None and pause == 0:
             if edge is not None and edge < k:
@@ -1534,11 +1522,10 @@ def _add1_record(
             proofs += 1
             tried = True
             share = band.prove(winners, base + k, base + k + span)
-            if share == 1.0:  # steps k + 1, ..., k + span fund these very projects
+            if share == 1.0:  # steps k + 1, ..., k + span give this very outcome
                 proved = True
                 k += span
                 current = _Record(base + k, list(winners))
-                ran = False
                 span *= 2
                 if edge is not None and edge > k:
                     span = min(span, max(2, int(2 * (edge - k))))
@@ -1559,11 +1546,10 @@ def _add1_record(
             pause = max(0, pause - 1)
         if k >= last:
             continue  # the checks above end it
-        previous, ran_before = current, ran
+        previous = current
         k += 1
         current = _run_record(prep, base + k, rank, exact=False)
         runs += 1
-        ran = True
         if current.winners != winners:
             edge = None
             span = max(span, _FIRST_SPAN)
