@@ -9,7 +9,7 @@ projects ``W`` and an interval of starting money, that MES funds exactly ``W`` i
 
 The bands
 ---------
-For ``x`` in a sub-interval ``[x_a, x_b]`` every voter's money is kept between two affine
+For ``x`` in the interval ``[x_a, x_b]`` every voter's money is kept between two affine
 functions of ``x``, ``lo_i(x) <= money_i(x) <= hi_i(x)`` (stored by their values at the two
 ends). MES's money function of a project, :math:`F(\rho, x) = \sum_i w_i \min(m_i(x),
 \rho\,u_i)`, is then bounded by the same sum over ``lo`` and over ``hi``, and both bounds are
@@ -21,9 +21,10 @@ jointly concave in ``(rho, x)``. Hence, for the funded project of a round:
 * a *lower* line of any project's ``rho``: for any set ``K`` of its supporters,
   :math:`\rho \ge (\mathrm{cost} - \sum_{i \in K} w_i\,hi_i(x)) / \sum_{i \notin K} w_i u_i`
   (each term is at most ``hi_i`` and at most ``rho u_i``); ``K`` is chosen as those who would pay
-  all they have in the middle of the sub-interval, so the line touches there.
+  all they have in the middle of the interval, so the line touches there (at the end, for a
+  project its supporters can pay for only there).
 
-The funded project wins the round over the whole sub-interval when every other project's lower
+The funded project wins the round over the whole interval when every other project's lower
 line lies above its upper line at both ends (lines: the ends suffice), or when its supporters
 can afford the whole share (its ``rho`` is then exactly ``cost / total satisfaction``) and the
 other's can at best equal that with a later place in the tie-break, or when the other's
