@@ -488,8 +488,9 @@ class _Eval:
     center: float = 0.0
     resid: float = 0.0
     sure: float = 0.0
-    # every supporter surely pays the full share: rho is exactly cost / total satisfaction
-    uncapped: bool = False
+    # every supporter with money left surely pays the full share (the others have exactly
+    # nothing): rho is exactly cost / (unit * paying), ``paying`` the sum of their weight * k
+    paying: int | None = None
 
 
 @dataclass
@@ -861,7 +862,8 @@ class _FastRun:
         sure = float(np.dot(w, surely))
         if sure <= 0:
             raise _UncertainError
-        uncapped = bool(surely.all()) and (self.grouped or len(b) == len(self.p.sup[j]))
+        alive = b > 0
+        paying = int(np.dot(w, alive)) if bool((surely | ~alive).all()) else None
         delta = resid / sure
         if delta > _ETA * pay:
             # tighter: only voters with money who may be short of their share carry error
@@ -878,7 +880,7 @@ class _FastRun:
             center=pay,
             resid=abs(cost - f_val) + tol,
             sure=sure,
-            uncapped=uncapped,
+            paying=paying,
         )
 
     def _newton_general(
@@ -909,7 +911,8 @@ class _FastRun:
         sure = float(np.dot(wu, surely))
         if sure <= 0:
             raise _UncertainError
-        uncapped = len(b) == len(self.p.sup[j]) and bool(surely.all())
+        alive = b > 0
+        paying = int(np.dot(w * self.sup_k[j], alive)) if bool((surely | ~alive).all()) else None
         delta = resid / sure
         if delta > _ETA * rho:
             low = float(np.dot(w, (b > 0) & (b < rho * u + self.err)))
@@ -925,8 +928,13 @@ class _FastRun:
             center=rho,
             resid=abs(cost - f_val) + tol + 4 * _UR * rho * total_u,
             sure=sure,
-            uncapped=uncapped,
+            paying=paying,
         )
+
+    def _known_rho(self, ev: _Eval) -> Fraction:
+        """Exact rho of a project whose supporters with money left all pay the full share."""
+        assert ev.paying
+        return self.p.costs[ev.project] / (self.p.unit[ev.project] * ev.paying)
 
     # ----------------------------------------------------------------- rounds
 
@@ -1089,9 +1097,9 @@ class _FastRun:
             close = [e for e in evals if e.lo <= lead.hi]
             if len(close) == 1:
                 winner = lead
-            elif all(e.uncapped for e in close):
-                # nobody short of money: each rho is exactly cost / total satisfaction
-                winner = min(close, key=lambda e: (p.rho_min[e.project], rank[e.project]))
+            elif all(e.paying for e in close):
+                # nobody with money left is short of the share: each rho is exactly known
+                winner = min(close, key=lambda e: (self._known_rho(e), rank[e.project]))
             elif not self.exact:
                 raise _UncertainError
             else:
