@@ -178,6 +178,8 @@ _RULE_COMPLETION: Final[dict[str, Completion]] = {
 _CARDINAL: Final[frozenset[str]] = frozenset({"cumulative", "scoring"})
 _UR: Final = 2.0**-53  # unit roundoff of IEEE double precision
 _ETA: Final = 1e-5  # relative width up to which a float rho interval is accepted
+_LOOSE_ETA: Final = 1e-3  # the same for a project its supporters can barely afford
+_LOOSE_STEPS: Final = 8
 _NEWTON_LIMIT: Final = 60
 
 IntArray = npt.NDArray[np.int64]
@@ -871,7 +873,7 @@ class _FastRun:
             resid = abs(cost - f_val) + low * self.err + tol
             delta = resid / sure
             if delta > _ETA * pay:
-                raise _UncertainError
+                return self._loose(j, b, w, pay, tol)
         return _Eval(
             j,
             pay / unit,
@@ -881,6 +883,41 @@ class _FastRun:
             resid=abs(cost - f_val) + tol,
             sure=sure,
             paying=paying,
+        )
+
+    def _loose(self, j: int, b: FloatArray, w: FloatArray, pay: float, tol: float) -> _Eval:
+        """Certified bounds of the payment of a project few of whose supporters pay the full
+        share (one they can barely afford), where Newton's residual gives too wide a bound.
+
+        Lower: with ``K`` the supporters short of ``pay``, the money function is at most
+        ``sum_K w (b + err) + p sum_{not K} w``, so the payment ``p`` is at least
+        ``(cost - sum_K w (b + err)) / sum_{not K} w``. Upper: a payment at which the money
+        function, every voter's money lowered by ``err``, is surely at least the cost.
+        """
+        p = self.p
+        cost = p.cost_f[j]
+        unit = p.unit_f[j]
+        err = self.err
+        short = b < pay
+        free = float(np.dot(w, ~short))
+        kept = float(np.dot(w, np.where(short, b + err, 0.0)))
+        lower = max((cost - kept - 2 * tol) / free * (1 - 8 * _UR), 0.0) if free > 0 else 0.0
+        lowered = np.maximum(b - err, 0.0)
+        upper = pay
+        for _ in range(_LOOSE_STEPS):
+            upper *= 1 + _LOOSE_ETA / _LOOSE_STEPS
+            if float(np.dot(w, np.minimum(lowered, upper))) >= cost + 2 * tol:
+                break
+        else:
+            raise _UncertainError
+        return _Eval(
+            j,
+            pay / unit,
+            lower / unit * (1 - 8 * _UR),
+            upper / unit * (1 + 8 * _UR),
+            center=pay,
+            resid=math.inf,  # the bounds above are all that is known
+            sure=1.0,
         )
 
     def _newton_general(
@@ -1028,11 +1065,17 @@ class _FastRun:
             share: float | FloatArray = ev.center
         else:
             share = ev.center * self.sup_u[j]
-        # tight error: only voters with money who may be short of their share carry error
-        low = float(np.dot(w, (b < share + err) & (b > 0)))
-        radius = (ev.resid + low * err) / ev.sure
-        if radius > _ETA * ev.center:
-            raise _UncertainError
+        if math.isinf(ev.resid):  # loose bounds (uniform only): the payment lies within them
+            unit = p.unit_f[j]
+            radius = max(ev.center - ev.lo * unit, ev.hi * unit - ev.center) * (1 + 8 * _UR)
+            if radius > _LOOSE_ETA * ev.center:
+                raise _UncertainError
+        else:
+            # tight error: only voters with money who may be short of their share carry error
+            low = float(np.dot(w, (b < share + err) & (b > 0)))
+            radius = (ev.resid + low * err) / ev.sure
+            if radius > _ETA * ev.center:
+                raise _UncertainError
         reach = radius if p.uniform else radius * self.sup_u[j]
         money = b - share
         np.maximum(money, _TINY, out=money)

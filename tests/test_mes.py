@@ -244,6 +244,32 @@ def test_float_runs_are_certified_or_refused(seed: int) -> None:
     assert certified > 200
 
 
+def test_loose_bounds_are_certified(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the width accepted from Newton's residual made tiny, every payment-per-voter rho
+    goes through the loose bounds (``_FastRun._loose``: a partition bound below, a checked
+    payment above) and float payments within them: the runs that certify still equal the
+    reference, and most do."""
+    monkeypatch.setattr(mes, "_ETA", 1e-300)
+    rng = random.Random(400)
+    certified = 0
+    for _ in range(300):
+        e = random_election(rng, "approval")
+        satisfaction = rng.choice(satisfactions("approval"))
+        prep = mes._Prepared(e, satisfaction)
+        rank = TieBreak.by_id(e).rank
+        b0 = e.budget / e.n_voters + rng.choice([0, 1, F(5, 2)])
+        want = mes._reference_mes(prep, b0, rank)
+        try:
+            record = mes._FastRun(prep, b0, rank, exact=False).run()
+        except mes._UncertainError:
+            continue
+        certified += 1
+        assert sorted(prep.free, key=lambda j: rank[j]) + record.winners == want
+        exact = mes._FastRun(prep, b0, rank).run()  # exact runs use the loose bounds too
+        assert exact.winners == record.winners
+    assert certified > 150
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_add1_equals_step_by_step_reference(seed: int) -> None:
     """Add1 with float runs, exact fallback and certified step skipping gives exactly the
