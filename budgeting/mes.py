@@ -82,8 +82,13 @@ Add1 steps) in 300 seconds. Here (Warsaw 2026, MES + Add1: about 2 seconds):
   the ballot, so the money of any set of voters costs one pass over their ballots), and near
   ties are decided exactly; floats only choose which exact computations to do. In a *float run*
   (used for Add1's many steps) payments are floats too and the error bound grows with them; a
-  decision the bound cannot settle makes the step be run exactly. The outcome returned is then
-  replayed exactly for the explanations (and must agree).
+  decision the bound cannot settle makes the step be run exactly, taking the winners already
+  certified as given. Two cases that would often stop a float run are settled in floats: a
+  project whose supporters with money left all pay the full share has the exact ``rho =
+  cost / (unit * their weight)`` (ties with supporters who ran out), and a project its
+  supporters can barely afford gets looser certified bounds (:meth:`_FastRun._loose`) and
+  may be paid for within them. The outcome returned is then replayed exactly for the
+  explanations (and must agree).
 * Add1 skips steps only where it is proven that they give the same outcome: between two
   steps the order in which MES funds projects rarely changes (Budapest 2024: 124 changes in
   22,001 steps), and :mod:`budgeting.mes_band` proves, with bands of affine bounds on every
