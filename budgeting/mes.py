@@ -495,9 +495,6 @@ class _Eval:
     center: float = 0.0
     resid: float = 0.0
     sure: float = 0.0
-    # every supporter with money left surely pays the full share (the others have exactly
-    # nothing): rho is exactly cost / (unit * paying), ``paying`` the sum of their weight * k
-    paying: int | None = None
 
 
 @dataclass
@@ -869,8 +866,6 @@ class _FastRun:
         sure = float(np.dot(w, surely))
         if sure <= 0:
             raise _UncertainError
-        alive = b > 0
-        paying = int(np.dot(w, alive)) if bool((surely | ~alive).all()) else None
         delta = resid / sure
         if delta > _ETA * pay:
             # tighter: only voters with money who may be short of their share carry error
@@ -887,7 +882,6 @@ class _FastRun:
             center=pay,
             resid=abs(cost - f_val) + tol,
             sure=sure,
-            paying=paying,
         )
 
     def _loose(self, j: int, b: FloatArray, w: FloatArray, pay: float, tol: float) -> _Eval:
@@ -953,8 +947,6 @@ class _FastRun:
         sure = float(np.dot(wu, surely))
         if sure <= 0:
             raise _UncertainError
-        alive = b > 0
-        paying = int(np.dot(w * self.sup_k[j], alive)) if bool((surely | ~alive).all()) else None
         delta = resid / sure
         if delta > _ETA * rho:
             low = float(np.dot(w, (b > 0) & (b < rho * u + self.err)))
@@ -970,13 +962,26 @@ class _FastRun:
             center=rho,
             resid=abs(cost - f_val) + tol + 4 * _UR * rho * total_u,
             sure=sure,
-            paying=paying,
         )
 
-    def _known_rho(self, ev: _Eval) -> Fraction:
-        """Exact rho of a project whose supporters with money left all pay the full share."""
-        assert ev.paying
-        return self.p.costs[ev.project] / (self.p.unit[ev.project] * ev.paying)
+    def _known_rho(self, ev: _Eval) -> Fraction | None:
+        """Exact rho of a project whose supporters with money left all surely pay the full
+        share at its highest possible rho (the others have exactly nothing): ``cost / (unit *
+        their weight * k)``; ``None`` otherwise."""
+        p = self.p
+        j = ev.project
+        _, w, b = ev.items if ev.items is not None else self._items(j)
+        alive = b > 0
+        if p.uniform:
+            surely = b >= (ev.hi * p.unit_f[j] + self.err) * (1 + 4 * _UR)
+            weight = w
+        else:
+            surely = b - self.err >= ev.hi * (1 + 4 * _UR) * self.sup_u[j]
+            weight = w * self.sup_k[j]
+        if not bool((surely | ~alive).all()):
+            return None
+        paying = int(np.dot(weight, alive))
+        return p.costs[j] / (p.unit[j] * paying) if paying else None
 
     # ----------------------------------------------------------------- rounds
 
@@ -1145,13 +1150,16 @@ class _FastRun:
             close = [e for e in evals if e.lo <= lead.hi]
             if len(close) == 1:
                 winner = lead
-            elif all(e.paying for e in close):
-                # nobody with money left is short of the share: each rho is exactly known
-                winner = min(close, key=lambda e: (self._known_rho(e), rank[e.project]))
-            elif not self.exact:
-                raise _UncertainError
             else:
-                winner = min(close, key=lambda e: (self._exact_of(e).rho, rank[e.project]))
+                # where nobody with money left is short of the share, each rho is known exactly
+                known = [self._known_rho(e) for e in close]
+                if all(r is not None for r in known):
+                    rhos = dict(zip((e.project for e in close), known, strict=True))
+                    winner = min(close, key=lambda e: (rhos[e.project], rank[e.project]))
+                elif not self.exact:
+                    raise _UncertainError
+                else:
+                    winner = min(close, key=lambda e: (self._exact_of(e).rho, rank[e.project]))
             if self.exact:
                 self._pay(winner.project, self._exact_of(winner))
             else:
