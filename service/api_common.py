@@ -19,11 +19,11 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from threading import Lock
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Path, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from service.db import Database
 from service.models import LoginToken, Organiser
@@ -127,6 +127,34 @@ JSON_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def not_found(what: str = "round") -> ApiError:
     return ApiError(404, "not-found", f"no such {what}")
+
+
+class _Owned(Protocol):
+    id: int | None
+    organiser_id: int
+
+
+OwnedT = TypeVar("OwnedT", bound=_Owned)
+
+
+def owned(
+    session: Session,
+    model: type[OwnedT],
+    object_id: int,
+    organiser: Organiser,
+    what: str,
+    *,
+    lock: bool = False,
+) -> OwnedT:
+    """The organiser's ``model`` row with this id (locked for update with ``lock``), or 404
+    ``no such <what>``, also for another organiser's: whether it exists is not told."""
+    query = select(model).where(model.id == object_id)
+    if lock:
+        query = query.with_for_update()
+    row = session.exec(query).first()
+    if row is None or row.organiser_id != organiser.id:
+        raise not_found(what)
+    return row
 
 
 def utcnow() -> datetime:

@@ -85,6 +85,7 @@ from service.api_common import (
     Id,
     Text,
     not_found,
+    owned,
     utcnow,
 )
 from service.common import bundle_bytes, software_version
@@ -672,13 +673,7 @@ def _draw_out(draw: SortitionDraw, job: DrawJob | None) -> DrawOut:
 def _own(
     session: Session, organiser: Organiser, draw_id: int, *, lock: bool = False
 ) -> SortitionDraw:
-    query = select(SortitionDraw).where(SortitionDraw.id == draw_id)
-    if lock:
-        query = query.with_for_update()
-    draw = session.exec(query).first()
-    if draw is None or draw.organiser_id != organiser.id:
-        raise not_found("draw")
-    return draw
+    return owned(session, SortitionDraw, draw_id, organiser, "draw", lock=lock)
 
 
 def _latest_job(
@@ -1426,13 +1421,7 @@ def _council_out(session: Session, council: SortitionCouncil) -> CouncilOut:
 def _own_council(
     session: Session, organiser: Organiser, council_id: int, *, lock: bool = False
 ) -> SortitionCouncil:
-    query = select(SortitionCouncil).where(SortitionCouncil.id == council_id)
-    if lock:
-        query = query.with_for_update()
-    council = session.exec(query).first()
-    if council is None or council.organiser_id != organiser.id:
-        raise not_found("council")
-    return council
+    return owned(session, SortitionCouncil, council_id, organiser, "council", lock=lock)
 
 
 def _no_job_running(session: Session, council_id: int) -> None:

@@ -59,6 +59,7 @@ from service.api_common import (
     Text,
     client_key,
     not_found,
+    owned,
     today,
     utcnow,
 )
@@ -273,13 +274,7 @@ def _commit(session: Session) -> None:
 def _own_election(
     session: Session, organiser: Organiser, election_id: int, *, lock: bool = False
 ) -> Election:
-    query = select(Election).where(Election.id == election_id)
-    if lock:
-        query = query.with_for_update()
-    election = session.exec(query).first()
-    if election is None or election.organiser_id != organiser.id:
-        raise not_found("election")
-    return election
+    return owned(session, Election, election_id, organiser, "election", lock=lock)
 
 
 def _require(election: Election, statuses: tuple[str, ...], action: str) -> None:

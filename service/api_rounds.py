@@ -69,6 +69,7 @@ from service.api_common import (
     Text,
     client_key,
     not_found,
+    owned,
     today,
     utcnow,
 )
@@ -394,13 +395,7 @@ def _own_round(
     session: Session, organiser: Organiser, round_id: Id, *, lock: bool = False
 ) -> BudgetRound:
     """The organiser's round, or 404 (also for another organiser's round)."""
-    query = select(BudgetRound).where(BudgetRound.id == round_id)
-    if lock:
-        query = query.with_for_update()
-    round_ = session.exec(query).first()
-    if round_ is None or round_.organiser_id != organiser.id:
-        raise not_found()
-    return round_
+    return owned(session, BudgetRound, round_id, organiser, "round", lock=lock)
 
 
 def _require(round_: BudgetRound, statuses: tuple[str, ...], doing: str) -> None:
