@@ -119,6 +119,7 @@ References
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 from collections.abc import Sequence
@@ -1116,34 +1117,31 @@ class _FastRun:
         p = self.p
         rank = self.rank
         stale = list(p.rho_min_f)
-        remaining = list(p.candidates)
+        prefix = set(self.prefix)
         for j in self.prefix:  # winners already decided (by a float run that then failed)
             if self.grouped and self.groups > _GROUP_LIMIT:
                 self._ungroup()
             ev = self._evaluate(j, stale[j])
             assert ev is not None, "a decided winner is affordable"
             self._pay(j, self._exact_of(ev))
-            remaining.remove(j)
-        while remaining:
+        # projects left, by their lower bound of rho (then the tie-break): lazy evaluation
+        # takes them in this order until the bound exceeds the best upper bound found
+        queue = [(stale[j], rank[j], j) for j in p.candidates if j not in prefix]
+        heapq.heapify(queue)
+        while queue:
             if self.grouped and self.groups > _GROUP_LIMIT:
                 self._ungroup()
-            remaining.sort(key=lambda t: (stale[t], rank[t]))
             best_hi = math.inf
             evals: list[_Eval] = []
-            kept: list[int] = []
-            for pos, j in enumerate(remaining):
-                if stale[j] > best_hi:
-                    kept.extend(remaining[pos:])
-                    break
+            while queue and queue[0][0] <= best_hi:
+                j = heapq.heappop(queue)[2]
                 ev = self._evaluate(j, stale[j])
                 if ev is None:
-                    continue
-                kept.append(j)
+                    continue  # its supporters cannot pay for it, now or later
                 evals.append(ev)
                 if ev.lo >= stale[j]:
                     stale[j] = ev.lo
                 best_hi = min(best_hi, ev.hi)
-            remaining = kept
             if not evals:
                 break
             lead = min(evals, key=lambda e: e.rho)
@@ -1164,7 +1162,9 @@ class _FastRun:
                 self._pay(winner.project, self._exact_of(winner))
             else:
                 self._pay_float(winner)
-            remaining.remove(winner.project)
+            for ev in evals:
+                if ev is not winner:
+                    heapq.heappush(queue, (stale[ev.project], rank[ev.project], ev.project))
         return self.record
 
 
