@@ -1526,6 +1526,7 @@ def _saturation(prep: _Prepared) -> Fraction:
 
 _FIRST_SPAN: Final = 32  # steps the first proof after a new order tries to cover
 _MAX_PAUSE: Final = 63  # most steps run without trying a proof
+_NEAR_SPAN: Final = 8  # steps tried past an expected change that did not come
 
 
 def _add1_record(
@@ -1578,10 +1579,14 @@ def _add1_record(
             return current, k, "bound", runs, proofs
         tried = proved = False
         while band is not None and pause == 0:
-            if edge is not None and edge < k:
-                edge = None
-            span = max(2, min(span, last - k))
-            if last - k < 2 or (edge is not None and edge - k < 2):
+            if edge is not None:
+                if edge < k:  # the change expected has not come yet: it is near
+                    edge = None
+                    span = _NEAR_SPAN
+                else:
+                    span = int(edge - k)  # up to the change expected, not across it
+            span = min(span, last - k)
+            if span < 2:
                 break
             proofs += 1
             tried = True
@@ -1591,16 +1596,11 @@ def _add1_record(
                 k += span
                 current = _Record(base + k, list(winners))
                 span *= 2
-                if edge is not None and edge > k:
-                    span = min(span, max(2, int(2 * (edge - k))))
+            elif share > 0:
+                edge = k + span * share
             else:
-                if share > 0:
-                    edge = k + span * share
-                    span = int(span * share * 0.9)
-                else:
-                    span //= 4
-                if span < 2:
-                    break
+                edge = None
+                span //= 4
         if proved:
             misses = 0
         elif tried:

@@ -124,6 +124,7 @@ class Band:
             [2.0 * (len(prep.sup[j]) + 8) * _UR * float(prep.supporters[j]) for j in range(m)]
         )
         self.cost_f = np.array(prep.cost_f)
+        self.supporters_f = np.array(prep.supporters, dtype=np.float64)
         self.hints: dict[tuple[int, int, int], float] = {}
         self.incidence = sparse.csr_matrix(
             (prep.weights_f[prep.pair_ballot], (prep.pair_proj, prep.pair_ballot)),
@@ -258,6 +259,10 @@ class Band:
         remaining = np.zeros(p.m, dtype=np.bool_)
         remaining[p.candidates] = True
         reach = self.cost_f - self.tol_scale * top - 4 * _UR * self.cost_f
+        # out of reach from the start: all supporters' money at the end (one rounding in the
+        # product, well inside ``reach``'s margin) is short of the cost
+        out[remaining & (self.supporters_f * float(hi_b[0]) < reach)] = True
+        remaining &= ~out
         for r, win in enumerate(winners):
             if not remaining[win]:
                 raise _FailedError(0.0, 0.0)
