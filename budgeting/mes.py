@@ -508,6 +508,21 @@ class _Record:
     exact_checks: int = 0
 
 
+def _weighted(
+    w: FloatArray,
+    err: float | FloatArray,
+    total: float | None = None,
+    mask: BoolArray | None = None,
+) -> float:
+    """``sum w * err`` over the voters in ``mask`` (all: ``total`` is then ``sum w``, if known),
+    for one error bound for all or one per voter."""
+    if isinstance(err, float):
+        if mask is not None:
+            return float(np.dot(w, mask)) * err
+        return (float(w.sum()) if total is None else total) * err
+    return float(np.dot(w, err if mask is None else np.where(mask, err, 0.0)))
+
+
 _GROUP_LIMIT: Final = 512
 _TINY: Final = 1e-300  # float money of a voter who may have an exact, tiny positive amount
 
@@ -540,7 +555,8 @@ class _FastRun:
         self.exact = exact
         self.prefix = prefix
         self.b0f = float(b0)
-        # proven bound on |float money - exact money| of every voter (dead voters: exact 0.0)
+        # proven bound on |float money - exact money| of every voter (dead voters: exact 0.0);
+        # a float run also keeps one per group or ballot (``gerr``, ``berr``), often far smaller
         self.err = 2 * _UR * self.b0f
         self.ledger = _Ledger(b0)
         self.round_of: IntArray = np.full(prep.m + 1, -1, dtype=np.int64)
@@ -562,11 +578,15 @@ class _FastRun:
             self.galive[1] = True
             self.gsize: IntArray = np.zeros(capacity, dtype=np.int64)
             self.gsize[1] = prep.n
+            self.gerr: FloatArray = np.zeros(capacity, dtype=np.float64)
+            self.gerr[1] = self.err
             self.hist: npt.NDArray[np.int64] = np.zeros((capacity, prep.m), dtype=np.int64)
             self.bb: FloatArray = np.zeros(0, dtype=np.float64)
+            self.berr: FloatArray = np.zeros(0, dtype=np.float64)
             self.alive: BoolArray = np.zeros(0, dtype=np.bool_)
         else:
             self.bb = np.full(prep.nb, self.b0f, dtype=np.float64)
+            self.berr = np.full(prep.nb, self.err, dtype=np.float64)
             self.alive = np.ones(prep.nb, dtype=np.bool_)
 
     def _grow(self, needed: int) -> None:
@@ -579,11 +599,13 @@ class _FastRun:
         self.gb = np.concatenate([self.gb, np.zeros(extra, dtype=np.float64)])
         self.galive = np.concatenate([self.galive, np.zeros(extra, dtype=np.bool_)])
         self.gsize = np.concatenate([self.gsize, np.zeros(extra, dtype=np.int64)])
+        self.gerr = np.concatenate([self.gerr, np.zeros(extra, dtype=np.float64)])
         self.hist = np.concatenate([self.hist, np.zeros((extra, self.p.m), dtype=np.int64)])
 
     def _ungroup(self) -> None:
         """Leave the group phase: give every ballot its own money."""
         self.bb = self.gb[self.slot]
+        self.berr = self.gerr[self.slot]
         self.alive = self.galive[self.slot]
         self.grouped = False
 
@@ -693,6 +715,10 @@ class _FastRun:
         self.sup_u[j] = self.sup_u[j][keep]
         self.sup_k[j] = self.sup_k[j][keep]
         self.weight_now[j] = float(self.sup_w[j].sum())
+
+    def _errors(self, ids: IntArray) -> FloatArray:
+        """A float run's own error bound of each of ``ids`` (groups or ballots)."""
+        return self.gerr[ids] if self.grouped else self.berr[ids]
 
     # ----------------------------------------------------------------- exact rho
 
@@ -817,19 +843,30 @@ class _FastRun:
         ids, w, b = items
         money = float(np.dot(w, b))
         cost = p.cost_f[j]
-        err_money = self.weight_now[j] * self.err + (len(ids) + 8) * _UR * (money + 2 * cost)
+        rounding = (len(ids) + 8) * _UR * (money + 2 * cost)
+        err_money = self.weight_now[j] * self.err + rounding
         if money + err_money < cost:
             return None
+        err: float | FloatArray = self.err
         if money - err_money < cost:
-            if not self.exact:
-                raise _UncertainError
-            if not self._exact_affordable(j):
-                return None
-        try:
-            if p.uniform:
-                ev = self._newton_uniform(j, b, w, money, start)
+            if self.exact:
+                if not self._exact_affordable(j):
+                    return None
             else:
-                ev = self._newton_general(j, b, w, money, start)
+                err = self._errors(ids)
+                err_money = float(np.dot(w, err)) + rounding
+                if money + err_money < cost:
+                    return None
+                if money - err_money < cost:
+                    raise _UncertainError
+        newton = self._newton_uniform if p.uniform else self._newton_general
+        try:
+            try:
+                ev = newton(j, b, w, money, start, err)
+            except _UncertainError:
+                if self.exact or not isinstance(err, float):
+                    raise
+                ev = newton(j, b, w, money, start, self._errors(ids))
         except _UncertainError:
             if not self.exact:
                 raise
@@ -840,7 +877,13 @@ class _FastRun:
         return ev
 
     def _newton_uniform(
-        self, j: int, b: FloatArray, w: FloatArray, money: float, start: float
+        self,
+        j: int,
+        b: FloatArray,
+        w: FloatArray,
+        money: float,
+        start: float,
+        err: float | FloatArray,
     ) -> _Eval:
         # in money per supporter (the payment ``pay = rho * unit``)
         cost = self.p.cost_f[j]
@@ -862,19 +905,18 @@ class _FastRun:
             raise _UncertainError
         # F is the money function; |F(pay) - cost| <= resid, and F rises at least at rate
         # ``sure`` between pay / (1 + eta) and pay * (1 + eta)
-        resid = abs(cost - f_val) + weight * self.err + tol
-        surely = b >= (pay * (1 + _ETA) + self.err) * (1 + 2 * _UR)
+        resid = abs(cost - f_val) + _weighted(w, err, weight) + tol
+        surely = b >= (pay * (1 + _ETA) + err) * (1 + 2 * _UR)
         sure = float(np.dot(w, surely))
         if sure <= 0:
             raise _UncertainError
         delta = resid / sure
         if delta > _ETA * pay:
             # tighter: only voters with money who may be short of their share carry error
-            low = float(np.dot(w, (b > 0) & (b < pay + self.err)))
-            resid = abs(cost - f_val) + low * self.err + tol
+            resid = abs(cost - f_val) + _weighted(w, err, mask=(b > 0) & (b < pay + err)) + tol
             delta = resid / sure
             if delta > _ETA * pay:
-                return self._loose(j, b, w, pay, tol)
+                return self._loose(j, b, w, pay, tol, err)
         return _Eval(
             j,
             pay / unit,
@@ -885,7 +927,9 @@ class _FastRun:
             sure=sure,
         )
 
-    def _loose(self, j: int, b: FloatArray, w: FloatArray, pay: float, tol: float) -> _Eval:
+    def _loose(
+        self, j: int, b: FloatArray, w: FloatArray, pay: float, tol: float, err: float | FloatArray
+    ) -> _Eval:
         """Certified bounds of the payment of a project few of whose supporters pay the full
         share (one they can barely afford), where Newton's residual gives too wide a bound.
 
@@ -897,7 +941,6 @@ class _FastRun:
         p = self.p
         cost = p.cost_f[j]
         unit = p.unit_f[j]
-        err = self.err
         short = b < pay
         free = float(np.dot(w, ~short))
         kept = float(np.dot(w, np.where(short, b + err, 0.0)))
@@ -921,7 +964,13 @@ class _FastRun:
         )
 
     def _newton_general(
-        self, j: int, b: FloatArray, w: FloatArray, money: float, start: float
+        self,
+        j: int,
+        b: FloatArray,
+        w: FloatArray,
+        money: float,
+        start: float,
+        err: float | FloatArray,
     ) -> _Eval:
         cost = self.p.cost_f[j]
         u = self.sup_u[j]
@@ -943,15 +992,14 @@ class _FastRun:
         else:
             raise _UncertainError
         base = abs(cost - f_val) + tol + 4 * _UR * rho * total_u
-        resid = base + self.weight_now[j] * self.err
-        surely = b - self.err >= rho * (1 + _ETA) * (1 + 2 * _UR) * u
+        resid = base + _weighted(w, err, self.weight_now[j])
+        surely = b - err >= rho * (1 + _ETA) * (1 + 2 * _UR) * u
         sure = float(np.dot(wu, surely))
         if sure <= 0:
             raise _UncertainError
         delta = resid / sure
         if delta > _ETA * rho:
-            low = float(np.dot(w, (b > 0) & (b < rho * u + self.err)))
-            resid = base + low * self.err
+            resid = base + _weighted(w, err, mask=(b > 0) & (b < rho * u + err))
             delta = resid / sure
             if delta > _ETA * rho:
                 raise _UncertainError
@@ -971,13 +1019,14 @@ class _FastRun:
         their weight * k)``; ``None`` otherwise."""
         p = self.p
         j = ev.project
-        _, w, b = ev.items if ev.items is not None else self._items(j)
+        ids, w, b = ev.items if ev.items is not None else self._items(j)
+        err = self.err if self.exact else self._errors(ids)
         alive = b > 0
         if p.uniform:
-            surely = b >= (ev.hi * p.unit_f[j] + self.err) * (1 + 4 * _UR)
+            surely = b >= (ev.hi * p.unit_f[j] + err) * (1 + 4 * _UR)
             weight = w
         else:
-            surely = b - self.err >= ev.hi * (1 + 4 * _UR) * self.sup_u[j]
+            surely = b - err >= ev.hi * (1 + 4 * _UR) * self.sup_u[j]
             weight = w * self.sup_k[j]
         if not bool((surely | ~alive).all()):
             return None
@@ -1003,11 +1052,12 @@ class _FastRun:
         dead: BoolArray,
         keep: BoolArray,
         money: FloatArray,
+        err: FloatArray | None = None,
     ) -> None:
         """Group phase: the supporters of the funded project pay. Per group ``ids[t]`` with
         ``counts[t]`` supporters in it: those are left with nothing (``dead[t]``) or keep
         ``money[t]`` (``keep[t]``); payers who keep money become a group of their own unless
-        the whole group paid."""
+        the whole group paid. A float run passes each group's new error bound ``err``."""
         target = np.arange(self.groups, dtype=np.int64)
         r = len(self.record.winners) - 1
         gone = ids[dead]
@@ -1022,6 +1072,9 @@ class _FastRun:
         whole = paid == self.gsize[paying]
         stay = paying[whole]
         self.gb[stay] = left[whole]
+        kept_err = err[keep] if err is not None else None
+        if kept_err is not None:
+            self.gerr[stay] = kept_err[whole]
         part = ~whole
         split = paying[part]
         n_split = len(split)
@@ -1029,6 +1082,8 @@ class _FastRun:
             self._grow(self.groups + n_split)
             fresh = np.arange(self.groups, self.groups + n_split, dtype=np.int64)
             self.gb[fresh] = left[part]
+            if kept_err is not None:
+                self.gerr[fresh] = kept_err[part]
             self.galive[fresh] = True
             self.gsize[fresh] = paid[part]
             self.gsize[split] -= paid[part]
@@ -1071,7 +1126,7 @@ class _FastRun:
         p = self.p
         j = ev.project
         ids, w, b = self._items(j) if ev.items is None else ev.items
-        err = self.err
+        err = self._errors(ids)
         if p.uniform:
             share: float | FloatArray = ev.center
         else:
@@ -1083,18 +1138,21 @@ class _FastRun:
                 raise _UncertainError
         else:
             # tight error: only voters with money who may be short of their share carry error
-            low = float(np.dot(w, (b < share + err) & (b > 0)))
-            radius = (ev.resid + low * err) / ev.sure
+            # (voters with nothing have no error: err is 0 exactly where b is)
+            radius = (ev.resid + float(np.dot(w, np.where(b < share + err, err, 0.0)))) / ev.sure
             if radius > _ETA * ev.center:
                 raise _UncertainError
         reach = radius if p.uniform else radius * self.sup_u[j]
         money = b - share
         np.maximum(money, _TINY, out=money)
-        threshold = (share - reach - err) * (1 - 4 * _UR)
-        gone = b <= threshold  # surely paid everything: exactly 0 from now on
-        if not p.uniform or threshold <= 0:
-            gone |= b == 0
+        # surely paid everything: exactly 0 from now on (``share - reach`` is positive, so
+        # this includes those who had nothing: err is 0 there)
+        gone = b + err <= (share - reach) * (1 - 4 * _UR)
         money[gone] = 0.0
+        # one rounding in the share and one in the subtraction
+        err += reach
+        err += 4 * _UR * self.b0f
+        err[gone] = 0.0
         self.record.winners.append(j)
         self.round_of[j] = len(self.record.winners) - 1
         if self.grouped:
@@ -1107,11 +1165,13 @@ class _FastRun:
                 gone & (b > 0),
                 ~gone,
                 money,
+                err,
             )
         else:
             self.bb[ids] = money
-        scale = 1.0 if p.uniform else float(self.sup_u[j].max())
-        self.err = err + radius * scale + 4 * _UR * self.b0f
+            self.berr[ids] = err
+        if len(err):
+            self.err = max(self.err, float(err.max()))
 
     def run(self) -> _Record:
         p = self.p
