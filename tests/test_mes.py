@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -242,6 +243,69 @@ def test_float_runs_are_certified_or_refused(seed: int) -> None:
         free = sorted(prep.free, key=lambda j: rank[j])
         assert free + record.winners == want
     assert certified > 200
+
+
+def _ballot_money(run: mes._FastRun) -> tuple[list[float], list[float], list[Fraction]]:
+    """Per ballot after a run: its float money, its own error bound, and (exact runs only)
+    its exact money."""
+    if run.grouped:
+        ids, alive, floats, errors = run.slot, run.galive, run.gb, run.gerr
+        count = run.groups
+    else:
+        ids = np.arange(len(run.bb))
+        alive, floats, errors, count = run.alive, run.bb, run.berr, len(run.bb)
+    exact: list[Fraction] = []
+    if run.exact:
+        nums = run._item_money_nums(np.arange(count))
+        exact = [F(nums[t], run.ledger.den) if alive[t] else F(0) for t in ids]
+    return [float(floats[t]) for t in ids], [float(errors[t]) for t in ids], exact
+
+
+@pytest.mark.parametrize("group_limit", [0, 512])
+def test_float_money_is_within_its_error_bounds(
+    group_limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a certified float run, every ballot's float money is within its own error bound
+    of the exact money (an exact run's ledger), in the ballot phase and in the group phase."""
+    monkeypatch.setattr(mes, "_GROUP_LIMIT", group_limit)
+    rng = random.Random(500 + group_limit)
+    checked = 0
+    for _ in range(300):
+        vote_type = rng.choice(["approval", "cumulative"])
+        if rng.random() < 0.5:
+            e = random_election(rng, vote_type)
+        else:  # more voters, and money that floats cannot hold exactly
+            m = rng.randint(3, 9)
+            costs = [F(rng.randint(1, 1000), rng.choice([1, 3, 7])) for _ in range(m)]
+            voters: list[Voter] = []
+            for _ in range(rng.randint(20, 60)):
+                projects = tuple(sorted(rng.sample(range(m), rng.randint(1, m))))
+                points = (
+                    tuple(F(rng.randint(1, 5)) for _ in projects)
+                    if vote_type == "cumulative"
+                    else None
+                )
+                voters.append((projects, points))
+            e = build(costs, sum(costs) * F(rng.randint(2, 8), 10), voters, vote_type)
+        satisfaction = rng.choice(satisfactions(vote_type))
+        prep = mes._Prepared(e, satisfaction)
+        rank = TieBreak.by_id(e).rank
+        b0 = e.budget / e.n_voters + rng.choice([0, 1, F(5, 2), F(1, 7)])
+        fast = mes._FastRun(prep, b0, rank, exact=False)
+        try:
+            fast.run()
+        except mes._UncertainError:
+            continue
+        exact = mes._FastRun(prep, b0, rank)
+        exact.run()
+        floats, errors, _ = _ballot_money(fast)
+        _, _, money = _ballot_money(exact)
+        for value, error, want in zip(floats, errors, money, strict=True):
+            assert error <= fast.err
+            assert abs(F(value) - want) <= F(error), (e, b0, value, want, error)
+            assert value > 0 or want == 0  # a float 0 is exact: that voter has nothing
+        checked += 1
+    assert checked > 200
 
 
 def test_loose_bounds_are_certified(monkeypatch: pytest.MonkeyPatch) -> None:
