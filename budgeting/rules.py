@@ -85,6 +85,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final, Literal
 
+import numpy as np
+
 from budgeting.election import Election, Explanation, Outcome, TieBreak, VoteType
 from budgeting.errors import BudgetingError
 from budgeting.model import format_number
@@ -862,25 +864,38 @@ def sequential_phragmen(election: Election, tie_break: TieBreak) -> Outcome:
     n = election.n_projects
     costs = election.costs
     approvals = _tallies(election)[0]
-    ballots_of: list[list[int]] = [[] for _ in range(n)]
-    for b, ballot in enumerate(election.ballots):
-        for j in ballot.projects:
-            ballots_of[j].append(b)
+    # ballot -> projects (CSR) and project -> ballots
+    lengths = np.array([len(ballot.projects) for ballot in election.ballots], dtype=np.int64)
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    projects = np.fromiter(
+        (j for ballot in election.ballots for j in ballot.projects), np.int64, int(indptr[-1])
+    )
+    weights = np.array([ballot.weight for ballot in election.ballots], dtype=np.int64)
+    owners = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    by_project = np.argsort(projects, kind="stable")
+    bounds = np.searchsorted(projects[by_project], np.arange(n + 1))
+    ballots_of = [owners[by_project[bounds[j] : bounds[j + 1]]] for j in range(n)]
     # Voters bought together carry the same load: a ballot's load is that of its class (the
     # round in which its voters last paid), so the update per round is integer bookkeeping and
     # one Fraction product per (project, class) rather than one per ballot entry.
-    class_of = [0] * len(election.ballots)
+    class_of = np.zeros(len(lengths), dtype=np.int64)
     class_load = [Fraction(0)]
     spent_load = [Fraction(0)] * n  # per project: the sum of its supporters' loads
     active = {j for j in range(n) if costs[j] <= election.budget}
+    is_active = np.zeros(n, dtype=np.bool_)
+    is_active[list(active)] = True
     spent = Fraction(0)
     selected: list[int] = []
     bought_at: dict[int, tuple[int, Fraction | None, Fraction]] = {}  # round, load, money left
     stop: list[int] = []
     candidate_load: dict[int, Fraction | None] = {}
+    known: dict[int, Fraction | None] = {}  # new loads of projects whose supporters did not pay
 
     def new_load(j: int) -> Fraction | None:
-        return None if approvals[j] == 0 else (spent_load[j] + costs[j]) / approvals[j]
+        if j not in known:
+            known[j] = None if approvals[j] == 0 else (spent_load[j] + costs[j]) / approvals[j]
+        return known[j]
 
     while active:
         lowest: Fraction | None = None
@@ -904,23 +919,31 @@ def sequential_phragmen(election: Election, tie_break: TieBreak) -> Outcome:
             break
         chosen = tie_break.first(tied)
         active.discard(chosen)
+        is_active[chosen] = False
         bought_at[chosen] = (len(selected) + 1, lowest, election.budget - spent)
         selected.append(chosen)
         spent += costs[chosen]
         if lowest is not None:
             new_class = len(class_load)
             class_load.append(lowest)
-            moved: dict[tuple[int, int], int] = {}  # (project, old class) -> weight moved
-            for b in ballots_of[chosen]:
-                ballot = election.ballots[b]
-                old = class_of[b]
-                class_of[b] = new_class
-                for q in ballot.projects:
-                    if q in active:
-                        key = (q, old)
-                        moved[key] = moved.get(key, 0) + ballot.weight
-            for (q, old), weight in moved.items():
-                spent_load[q] += (lowest - class_load[old]) * weight
+            payers = ballots_of[chosen]
+            old = class_of[payers]
+            class_of[payers] = new_class
+            # the weight moved per (project still active, old class), over the payers' ballots
+            starts, counts = indptr[payers], lengths[payers]
+            offsets = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
+                np.cumsum(counts) - counts - starts, counts
+            )
+            q = projects[offsets]
+            keep = is_active[q]
+            keys = q[keep] * new_class + np.repeat(old, counts)[keep]
+            moved = np.repeat(weights[payers], counts)[keep]
+            unique, inverse = np.unique(keys, return_inverse=True)
+            totals = np.bincount(inverse, weights=moved, minlength=len(unique))
+            for key, weight in zip(unique.tolist(), totals.tolist(), strict=True):
+                project, before = divmod(key, new_class)
+                spent_load[project] += (lowest - class_load[before]) * int(weight)
+                known.pop(project, None)
     for j in active:
         candidate_load[j] = new_load(j)
 
@@ -1034,7 +1057,7 @@ def sequential_phragmen(election: Election, tie_break: TieBreak) -> Outcome:
         cost=spent,
         explanations=tuple(explanations),
         details={
-            "max_load": amount_text(max(class_load[k] for k in set(class_of) | {0})),
+            "max_load": amount_text(max(class_load[k] for k in set(class_of.tolist()) | {0})),
             "stopped_at": [election.ids[j] for j in stop],
             "budget_left": amount_text(left),
         },
