@@ -146,13 +146,21 @@ class Band:
         share = self.k[j] * sigma
         return float(w @ np.minimum(money, share)), float(self.wk[j] @ (money > share))
 
-    def _root(self, j: int, money: FloatArray, key: tuple[int, int, int]) -> float:
+    def _value(self, j: int, money: FloatArray, sigma: float) -> float:
+        """``sum w min(money, sigma k)`` over ``j``'s supporters."""
+        share = sigma if self.uniform else self.k[j] * sigma
+        return float(self.p.sup_w[j] @ np.minimum(money, share))
+
+    def _root(
+        self, j: int, money: FloatArray, key: tuple[int, int, int], total: float | None = None
+    ) -> float:
         """A float ``sigma`` near the root of ``sum w min(money, sigma k) = cost``, or ``inf``
         if the supporters cannot pay. Newton's method on the concave money function, started
         from the root found for ``key`` in the previous proof (roots move little between
-        neighbouring intervals); the root only guides the proof, which checks what it uses."""
+        neighbouring intervals); the root only guides the proof, which checks what it uses.
+        ``total``: ``sum w money``, if known."""
         cost = self.p.cost_f[j]
-        if float(self.p.sup_w[j] @ money) < cost:
+        if (float(self.p.sup_w[j] @ money) if total is None else total) < cost:
             return np.inf
         least = cost / self.k_total[j]
         sigma = max(self.hints.get(key, least), least)
@@ -170,15 +178,17 @@ class Band:
             sigma = max(least, sigma + gap / slope)
         return np.inf
 
-    def _upper(self, j: int, money: FloatArray, top: float, key: tuple[int, int, int]) -> float:
-        """A float proven to be above the root (for the ``lo`` money at one end)."""
-        cost = self.p.cost_f[j]
-        need = cost + self._tol(j, top)
-        sigma = self._root(j, money, key)
+    def _upper(
+        self, j: int, money: FloatArray, top: float, key: tuple[int, int, int], total: float
+    ) -> float:
+        """A float proven to be above the root (for the ``lo`` money at one end, whose sum
+        ``sum w money`` is ``total``)."""
+        need = self.p.cost_f[j] + self._tol(j, top)
+        sigma = self._root(j, money, key, total)
         if np.isfinite(sigma):
             for bump in _BUMPS:
                 trial = sigma * (1 + bump)
-                if self._money(j, money, trial)[0] >= need:
+                if self._value(j, money, trial) >= need:
                     return trial
         raise _FailedError(0.0, 0.0)
 
@@ -272,14 +282,19 @@ class Band:
             l_a, l_b = lo_a.take(idx), lo_b.take(idx)
             h_a, h_b = hi_a.take(idx), hi_b.take(idx)
             need = p.cost_f[win] + self._tol(win, top)
-            _check(float(w @ l_a) - need, float(w @ l_b) - need)
-            up_a = self._upper(win, l_a, top, (r, win, 0))
-            up_b = self._upper(win, l_b, top, (r, win, 1))
+            total_a, total_b = float(w @ l_a), float(w @ l_b)
+            _check(total_a - need, total_b - need)
+            up_a = self._upper(win, l_a, top, (r, win, 0), total_a)
+            up_b = self._upper(win, l_b, top, (r, win, 1), total_b)
             down_a, down_b = self._lower(win, h_a, h_b, top, (r, win, 2))
             scale = self.inv_unit[win] * (1 + 8 * _UR)
             rho_a, rho_b = up_a * scale, up_b * scale
             share = self.sigma_min[win] / (1 - 4 * _UR) * (1 + 16 * _UR)
-            pinned = bool((l_a >= share * self.k[win]).all() and (l_b >= share * self.k[win]).all())
+            if self.uniform:
+                pinned = min(float(l_a.min()), float(l_b.min())) >= share
+            else:
+                k_share = share * self.k[win]
+                pinned = bool((l_a >= k_share).all() and (l_b >= k_share).all())
             # every other project: beaten where its lower line is above, or out of reach, or
             # (the winner's rho being surely its lowest) later in the exact order
             rest = np.flatnonzero(remaining)
