@@ -1597,9 +1597,12 @@ def _add1_record(
 
     Steps are run, or skipped where :class:`budgeting.mes_band.Band` proves that MES funds the
     same projects in the same order for every starting money from the last step known up to
-    the next ones (``span`` of them; the span doubles after a proof and shrinks to the part
-    of it the failed condition held on after a failure). Where the order changes, the step is
-    run: near a change point, proofs shorter than two steps cost more than runs. Where the
+    the next ones (``span`` of them; the span doubles after a proof). A failed proof says on
+    what part of its span the failing condition held: the order is expected to change there,
+    so the next proof goes up to that step and the steps after it are run until the order
+    changes (``_NEAR_SPAN`` steps are tried by proof if it has not changed by then). Where the
+    order changes, the step is run: near a change point, proofs shorter than two steps cost
+    more than runs. Where the
     order changes at almost every step (small electorates, or many near ties), a proof
     costs about what a run does and never succeeds: after ``t`` tries in a row that proved
     nothing, the next ``2 ** t - 1`` steps (at most 63) are run without trying.
