@@ -119,6 +119,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import heapq
 import logging
 import math
@@ -130,6 +131,7 @@ from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
+from scipy import sparse
 from threadpoolctl import threadpool_limits
 
 from budgeting.election import Election, Explanation, Outcome, TieBreak, VoteType
@@ -394,6 +396,19 @@ class _Prepared:
         ]
         self.rho_min_f = [float(r) * (1 - 4 * _UR) for r in self.rho_min]
 
+    @functools.cached_property
+    def neighbours(self) -> list[IntArray]:
+        """Per project, the projects that share a ballot with it (itself included)."""
+        incidence = sparse.csr_matrix(
+            (np.ones(len(self.pair_proj)), (self.pair_proj, self.pair_ballot)),
+            shape=(self.m, self.nb),
+        )
+        shared = (incidence @ incidence.T).tocsr()
+        return [
+            shared.indices[shared.indptr[j] : shared.indptr[j + 1]].astype(np.int64)
+            for j in range(self.m)
+        ]
+
     def pairs_of(self, ballots: IntArray) -> IntArray:
         """Positions in the pair arrays of all the pairs of the given ballots."""
         starts = self.indptr[ballots]
@@ -566,6 +581,14 @@ class _FastRun:
         self.sup_k = list(prep.sup_k)
         self.weight_now = [float(s) for s in prep.supporters]
         self.record = _Record(b0)
+        # A float run keeps what it found out about a project (its supporters' groups, its
+        # evaluation) until a project sharing a ballot with it is funded: until then its
+        # supporters' groups and money, and so its rho, are unchanged. ``touched[j]``: the
+        # ``clock`` (rounds paid) when that last happened.
+        self.clock = 0
+        self.touched: IntArray = np.zeros(prep.m, dtype=np.int64)
+        self.group_items: dict[int, tuple[int, IntArray, FloatArray]] = {}
+        self.seen: dict[int, tuple[int, _Eval]] = {}
         self.grouped = prep.uniform
         if self.grouped:
             # group 0 holds the voters who ran out; group 1 starts with everyone
@@ -604,6 +627,8 @@ class _FastRun:
 
     def _ungroup(self) -> None:
         """Leave the group phase: give every ballot its own money."""
+        self.group_items.clear()
+        self.seen.clear()
         self.bb = self.gb[self.slot]
         self.berr = self.gerr[self.slot]
         self.alive = self.galive[self.slot]
@@ -693,11 +718,17 @@ class _FastRun:
         """The supporters of ``j`` as (ids, weights, float money): ballots, or slots with the
         number of supporters in each."""
         if self.grouped:
+            known = self.group_items.get(j)
+            if known is not None and self.touched[j] <= known[0]:
+                return known[1], known[2], self.gb[known[1]]
             counts: FloatArray = np.bincount(
                 self.slot[self.sup[j]], weights=self.sup_w[j], minlength=self.groups
             ).astype(np.float64, copy=False)
             ids: IntArray = np.flatnonzero(counts).astype(np.int64)
-            return ids, counts[ids], self.gb[ids]
+            weights = counts[ids]
+            if not self.exact:
+                self.group_items[j] = (self.clock, ids, weights)
+            return ids, weights, self.gb[ids]
         idx = self.sup[j]
         b = self.bb[idx]
         if len(b) > 64 and 2 * np.count_nonzero(b) < len(b):
@@ -1172,6 +1203,8 @@ class _FastRun:
             self.berr[ids] = err
         if len(err):
             self.err = max(self.err, float(err.max()))
+        self.clock += 1
+        self.touched[p.neighbours[j]] = self.clock
 
     def run(self) -> _Record:
         p = self.p
@@ -1181,9 +1214,9 @@ class _FastRun:
         for j in self.prefix:  # winners already decided (by a float run that then failed)
             if self.grouped and self.groups > _GROUP_LIMIT:
                 self._ungroup()
-            ev = self._evaluate(j, stale[j])
-            assert ev is not None, "a decided winner is affordable"
-            self._pay(j, self._exact_of(ev))
+            decided = self._evaluate(j, stale[j])
+            assert decided is not None, "a decided winner is affordable"
+            self._pay(j, self._exact_of(decided))
         # projects left, by their lower bound of rho (then the tie-break): lazy evaluation
         # takes them in this order until the bound exceeds the best upper bound found
         queue = [(stale[j], rank[j], j) for j in p.candidates if j not in prefix]
@@ -1195,7 +1228,14 @@ class _FastRun:
             evals: list[_Eval] = []
             while queue and queue[0][0] <= best_hi:
                 j = heapq.heappop(queue)[2]
-                ev = self._evaluate(j, stale[j])
+                kept = self.seen.get(j)
+                ev: _Eval | None
+                if kept is not None and self.touched[j] <= kept[0]:
+                    ev = kept[1]
+                else:
+                    ev = self._evaluate(j, stale[j])
+                    if ev is not None and not self.exact:
+                        self.seen[j] = (self.clock, ev)
                 if ev is None:
                     continue  # its supporters cannot pay for it, now or later
                 evals.append(ev)
