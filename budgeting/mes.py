@@ -603,7 +603,9 @@ class _FastRun:
             self.gsize[1] = prep.n
             self.gerr: FloatArray = np.zeros(capacity, dtype=np.float64)
             self.gerr[1] = self.err
-            self.hist: npt.NDArray[np.int64] = np.zeros((capacity, prep.m), dtype=np.int64)
+            # which rounds each group paid in: exact runs only (for exact money)
+            rows = capacity if exact else 0
+            self.hist: npt.NDArray[np.int64] = np.zeros((rows, prep.m), dtype=np.int64)
             self.bb: FloatArray = np.zeros(0, dtype=np.float64)
             self.berr: FloatArray = np.zeros(0, dtype=np.float64)
             self.alive: BoolArray = np.zeros(0, dtype=np.bool_)
@@ -623,7 +625,8 @@ class _FastRun:
         self.galive = np.concatenate([self.galive, np.zeros(extra, dtype=np.bool_)])
         self.gsize = np.concatenate([self.gsize, np.zeros(extra, dtype=np.int64)])
         self.gerr = np.concatenate([self.gerr, np.zeros(extra, dtype=np.float64)])
-        self.hist = np.concatenate([self.hist, np.zeros((extra, self.p.m), dtype=np.int64)])
+        if self.exact:
+            self.hist = np.concatenate([self.hist, np.zeros((extra, self.p.m), dtype=np.int64)])
 
     def _ungroup(self) -> None:
         """Leave the group phase: give every ballot its own money."""
