@@ -1671,14 +1671,17 @@ def _add1_record(
     edge: float | None = None  # where the last failed proof expects the order to change
     misses = 0  # tries in a row that proved nothing
     pause = 0  # steps to run before the next try
+    checked: frozenset[int] | None = None  # the last set funded: fits, not exhaustive
     while True:
-        cost = free_cost + sum((prep.costs[j] for j in winners), Fraction(0))
-        if cost > budget:
-            if previous is None:  # cannot happen: MES with b0 <= B / n never overspends
-                return current, k, "next-overspends", runs, proofs
-            return previous, k - 1, "next-overspends", runs, proofs
-        if _exhaustive(prep, prep.free + winners, cost):
-            return current, k, "exhaustive", runs, proofs
+        if checked != frozenset(winners):
+            cost = free_cost + sum((prep.costs[j] for j in winners), Fraction(0))
+            if cost > budget:
+                if previous is None:  # cannot happen: MES with b0 <= B / n never overspends
+                    return current, k, "next-overspends", runs, proofs
+                return previous, k - 1, "next-overspends", runs, proofs
+            if _exhaustive(prep, prep.free + winners, cost):
+                return current, k, "exhaustive", runs, proofs
+            checked = frozenset(winners)
         if k >= saturated:
             return current, k, "saturated", runs, proofs
         if k >= limit:
