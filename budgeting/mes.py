@@ -119,7 +119,6 @@ References
 
 from __future__ import annotations
 
-import functools
 import heapq
 import logging
 import math
@@ -131,7 +130,6 @@ from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
 from threadpoolctl import threadpool_limits
 
 from budgeting.election import Election, Explanation, Outcome, TieBreak, VoteType
@@ -389,6 +387,7 @@ class _Prepared:
         self.utility = [self.unit[j] * self.k_total[j] for j in range(m)]
         self.candidates = [j for j in range(m) if self.costs[j] > 0 and self.utility[j] > 0]
         self.free = [j for j in range(m) if self.costs[j] == 0 and self.utility[j] > 0]
+        self._neighbours: dict[int, IntArray] = {}
         # exact lower bound of rho: nobody short of money
         self.rho_min = [
             self.costs[j] / self.utility[j] if self.utility[j] > 0 else Fraction(0)
@@ -396,18 +395,14 @@ class _Prepared:
         ]
         self.rho_min_f = [float(r) * (1 - 4 * _UR) for r in self.rho_min]
 
-    @functools.cached_property
-    def neighbours(self) -> list[IntArray]:
-        """Per project, the projects that share a ballot with it (itself included)."""
-        incidence = sparse.csr_matrix(
-            (np.ones(len(self.pair_proj)), (self.pair_proj, self.pair_ballot)),
-            shape=(self.m, self.nb),
-        )
-        shared = (incidence @ incidence.T).tocsr()
-        return [
-            shared.indices[shared.indptr[j] : shared.indptr[j + 1]].astype(np.int64)
-            for j in range(self.m)
-        ]
+    def neighbours(self, j: int) -> IntArray:
+        """The projects that share a ballot with ``j`` (itself included); kept once found."""
+        found = self._neighbours.get(j)
+        if found is None:
+            on = np.zeros(self.m, dtype=np.bool_)
+            on[self.pair_proj[self.pairs_of(self.sup[j])]] = True
+            found = self._neighbours[j] = np.flatnonzero(on)
+        return found
 
     def pairs_of(self, ballots: IntArray) -> IntArray:
         """Positions in the pair arrays of all the pairs of the given ballots."""
@@ -1207,7 +1202,7 @@ class _FastRun:
         if len(err):
             self.err = max(self.err, float(err.max()))
         self.clock += 1
-        self.touched[p.neighbours[j]] = self.clock
+        self.touched[p.neighbours(j)] = self.clock
 
     def run(self) -> _Record:
         p = self.p
@@ -1900,9 +1895,13 @@ def _history(ctx: _Context, j: int, until: int) -> list[dict[str, object]]:
     b0 = ctx.run.budget_per_voter
     start = b0 * ctx.prep.supporters[j]
     rows = []
+    last: Fraction | None = None
+    left_text = spent_text = ""
     for r in range(until + 1):
         left = ctx.run.money_by_round[r][j]
-        rows.append({"round": r + 1, "left": amount_text(left), "spent": amount_text(start - left)})
+        if left != last:  # (rounds in which none of its supporters paid repeat the texts)
+            left_text, spent_text, last = amount_text(left), amount_text(start - left), left
+        rows.append({"round": r + 1, "left": left_text, "spent": spent_text})
     return rows
 
 

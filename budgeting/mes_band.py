@@ -193,18 +193,26 @@ class Band:
         raise _FailedError(0.0, 0.0)
 
     def _lower(
-        self, j: int, start: FloatArray, end: FloatArray, top: float, key: tuple[int, int, int]
+        self,
+        j: int,
+        start: FloatArray,
+        end: FloatArray,
+        top: float,
+        key: tuple[int, int, int],
+        guess: float | None = None,
     ) -> tuple[float, float]:
         """Lower line of ``sigma`` (values at both ends) from the ``hi`` money: the partition
         bound with ``K`` those who pay all they have in the middle of the interval (module
-        docstring), or the constant ``cost / total satisfaction`` where that is better."""
+        docstring), or the constant ``cost / total satisfaction`` where that is better.
+        ``guess``: a ``sigma`` near the root in the middle, to choose ``K`` by without solving
+        (the bound holds for any ``K``)."""
         p = self.p
         cost = p.cost_f[j]
         floor = self.sigma_min[j]
         # K is chosen in the middle; where the supporters cannot pay there (it is then a
         # project that becomes affordable as money grows), at the end
         point = 0.5 * (start + end)
-        sigma = self._root(j, point, key)
+        sigma = self._root(j, point, key) if guess is None else guess
         if not np.isfinite(sigma):
             point = end
             sigma = self._root(j, point, key)
@@ -286,7 +294,8 @@ class Band:
             _check(total_a - need, total_b - need)
             up_a = self._upper(win, l_a, top, (r, win, 0), total_a)
             up_b = self._upper(win, l_b, top, (r, win, 1), total_b)
-            down_a, down_b = self._lower(win, h_a, h_b, top, (r, win, 2))
+            # K from the upper roots' mean: the root of the ``hi`` money is a little below
+            down_a, down_b = self._lower(win, h_a, h_b, top, (r, win, 2), 0.5 * (up_a + up_b))
             scale = self.inv_unit[win] * (1 + 8 * _UR)
             rho_a, rho_b = up_a * scale, up_b * scale
             share = self.sigma_min[win] / (1 - 4 * _UR) * (1 + 16 * _UR)
