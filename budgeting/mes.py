@@ -126,6 +126,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import chain
+from operator import attrgetter
 from typing import Final, Literal
 
 import numpy as np
@@ -307,16 +308,17 @@ class _Prepared:
         self.costs = election.costs
         self.cost_f = [float(c) for c in election.costs]
         self.weights: IntArray = np.fromiter(
-            (b.weight for b in ballots), dtype=np.int64, count=self.nb
+            map(attrgetter("weight"), ballots), dtype=np.int64, count=self.nb
         )
         self.weights_f: FloatArray = self.weights.astype(np.float64)
         self.n = int(self.weights.sum())
-        lengths = np.fromiter((len(b.projects) for b in ballots), dtype=np.int64, count=self.nb)
+        projects = list(map(attrgetter("projects"), ballots))
+        lengths = np.fromiter(map(len, projects), dtype=np.int64, count=self.nb)
         total = int(lengths.sum())
         self.indptr: IntArray = np.zeros(self.nb + 1, dtype=np.int64)
         np.cumsum(lengths, out=self.indptr[1:])
         self.pair_proj: IntArray = np.fromiter(
-            chain.from_iterable(b.projects for b in ballots), dtype=np.int64, count=total
+            chain.from_iterable(projects), dtype=np.int64, count=total
         )
         self.pair_ballot: IntArray = np.repeat(np.arange(self.nb, dtype=np.int64), lengths)
         units: list[Fraction] = []

@@ -113,7 +113,8 @@ def format_number(value: Fraction | int) -> str:
     >>> format_number(Fraction(1, 3))
     '1/3'
     """
-    value = Fraction(value)
+    if not isinstance(value, Fraction):
+        value = Fraction(value)
     if value.denominator == 1:
         return str(value.numerator)
     rest, twos, fives = value.denominator, 0, 0
