@@ -318,12 +318,17 @@ class Band:
                     out[c] = True  # out of reach for good: money only shrinks
                     remaining[c] = False
                     continue
-                fresh_a, fresh_b = self._lower(c, c_a, c_b, top, (r, c, 2))
                 scale_c = self.inv_unit[c] * (1 - 8 * _UR)
-                fresh_a *= scale_c
-                fresh_b *= scale_c
-                if fresh_a >= low_a[c] and fresh_b >= low_b[c]:
-                    low_a[c], low_b[c] = fresh_a, fresh_b
+                # K first from the winner's rho (c's is a little above it if c loses), then,
+                # if that line is not high enough, from c's own root
+                for guess in (0.5 * (rho_a + rho_b) / self.inv_unit[c], None):
+                    fresh_a, fresh_b = self._lower(c, c_a, c_b, top, (r, c, 2), guess)
+                    fresh_a *= scale_c
+                    fresh_b *= scale_c
+                    if fresh_a >= low_a[c] and fresh_b >= low_b[c]:
+                        low_a[c], low_b[c] = fresh_a, fresh_b
+                    if low_a[c] > rho_a and low_b[c] > rho_b:
+                        break
                 _check(float(low_a[c] - rho_a), float(low_b[c] - rho_b))
             # the supporters pay: upper money max(0, hi - down k), lower lo - up k or 0
             if self.uniform:
