@@ -183,7 +183,20 @@ class Band:
     ) -> float:
         """A float proven to be above the root (for the ``lo`` money at one end, whose sum
         ``sum w money`` is ``total``)."""
-        need = self.p.cost_f[j] + self._tol(j, top)
+        cost = self.p.cost_f[j]
+        need = cost + self._tol(j, top)
+        hint = self.hints.get(key)
+        if hint is not None and total >= cost:
+            # one Newton step from the last root: on the concave money function it lands at
+            # or below the root, on it where no one's share crosses their money on the way;
+            # then the check below the loop, as for a full solution
+            value, slope = self._money(j, money, hint)
+            if slope > 0:
+                sigma = max(cost / self.k_total[j], hint + (cost - value) / slope)
+                trial = sigma * (1 + _BUMPS[0])
+                if self._value(j, money, trial) >= need:
+                    self.hints[key] = sigma
+                    return trial
         sigma = self._root(j, money, key, total)
         if np.isfinite(sigma):
             for bump in _BUMPS:
