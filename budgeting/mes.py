@@ -1181,8 +1181,11 @@ class _FastRun:
         gone = b + err <= (share - reach) * (1 - 4 * _UR)
         money[gone] = 0.0
         # one rounding in the share and one in the subtraction
-        err += reach
-        err += 4 * _UR * self.b0f
+        if p.uniform:
+            err += radius + 4 * _UR * self.b0f
+        else:
+            err += reach
+            err += 4 * _UR * self.b0f
         err[gone] = 0.0
         self.record.winners.append(j)
         self.round_of[j] = len(self.record.winners) - 1

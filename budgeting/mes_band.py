@@ -344,11 +344,11 @@ class Band:
                         break
                 _check(float(low_a[c] - rho_a), float(low_b[c] - rho_b))
             # the supporters pay: upper money max(0, hi - down k), lower lo - up k or 0
-            if self.uniform:
-                new_ha = h_a - down_a + margin
-                new_hb = h_b - down_b + margin
-                new_la = l_a - up_a - margin
-                new_lb = l_b - up_b - margin
+            if self.uniform:  # (one rounding for the scalar, one for the array: in margin)
+                new_ha = h_a - (down_a - margin)
+                new_hb = h_b - (down_b - margin)
+                new_la = l_a - (up_a + margin)
+                new_lb = l_b - (up_b + margin)
             else:
                 k = self.k[win]
                 new_ha = h_a - k * down_a + margin * (1 + k)
