@@ -22,7 +22,10 @@ jointly concave in ``(rho, x)``. Hence, for the funded project of a round:
   :math:`\rho \ge (\mathrm{cost} - \sum_{i \in K} w_i\,hi_i(x)) / \sum_{i \notin K} w_i u_i`
   (each term is at most ``hi_i`` and at most ``rho u_i``); ``K`` is chosen as those who would pay
   all they have in the middle of the interval, so the line touches there (at the end, for a
-  project its supporters can pay for only there).
+  project its supporters can pay for only there). The bound holds for any ``K``, so ``K`` may
+  come from a nearby ``rho`` instead of the project's own: for the funded project, the mean of
+  its upper line; for a rival, the funded project's ``rho`` first (its own is solved for only
+  where that line is not high enough).
 
 The funded project wins the round over the whole interval when every other project's lower
 line lies above its upper line at both ends (lines: the ends suffice), or when its supporters
@@ -189,7 +192,7 @@ class Band:
         if hint is not None and total >= cost:
             # one Newton step from the last root: on the concave money function it lands at
             # or below the root, on it where no one's share crosses their money on the way;
-            # then the check below the loop, as for a full solution
+            # kept only if the same check as after a full solution holds
             value, slope = self._money(j, money, hint)
             if slope > 0:
                 sigma = max(cost / self.k_total[j], hint + (cost - value) / slope)
