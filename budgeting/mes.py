@@ -1645,10 +1645,10 @@ def _add1_record(
     so the next proof goes up to that step and the steps after it are run until the order
     changes (``_NEAR_SPAN`` steps are tried by proof if it has not changed by then). Where the
     order changes, the step is run: near a change point, proofs shorter than two steps cost
-    more than runs. Where the
-    order changes at almost every step (small electorates, or many near ties), a proof
-    costs about what a run does and never succeeds: after ``t`` tries in a row that proved
-    nothing, the next ``2 ** t - 1`` steps (at most 63) are run without trying.
+    more than runs. Where the order changes at almost every step (small electorates, or many
+    near ties), a proof costs about what a run does and never succeeds: after ``t`` tries in
+    a row that proved nothing, the next ``2 ** t - 1`` steps (at most 63) are run without
+    trying.
     """
     budget = prep.election.budget
     if prep.n == 0:

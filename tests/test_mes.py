@@ -221,6 +221,18 @@ def test_fast_engine_equals_reference(seed: int) -> None:
             assert fast.selected == slow.selected, (e, satisfaction, b0)
 
 
+def float_run(e: Election, satisfaction: mes.MESSatisfaction, b0: Fraction):
+    """MES's winners by the exact reference, and the float run's record (None if it refuses)."""
+    prep = mes._Prepared(e, satisfaction)
+    rank = TieBreak.by_id(e).rank
+    want = mes._reference_mes(prep, b0, rank)
+    try:
+        record = mes._FastRun(prep, b0, rank, exact=False).run()
+    except mes._UncertainError:
+        return prep, rank, want, None
+    return prep, rank, want, record
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_float_runs_are_certified_or_refused(seed: int) -> None:
     """The float-payment run either proves its decisions (and then equals the exact run) or
@@ -231,13 +243,9 @@ def test_float_runs_are_certified_or_refused(seed: int) -> None:
         vote_type = rng.choice(["approval", "cumulative"])
         e = random_election(rng, vote_type)
         satisfaction = rng.choice(satisfactions(vote_type))
-        prep = mes._Prepared(e, satisfaction)
-        rank = TieBreak.by_id(e).rank
         b0 = e.budget / e.n_voters + rng.choice([0, 1, F(5, 2)])
-        want = mes._reference_mes(prep, b0, rank)
-        try:
-            record = mes._FastRun(prep, b0, rank, exact=False).run()
-        except mes._UncertainError:
+        prep, rank, want, record = float_run(e, satisfaction, b0)
+        if record is None:
             continue
         certified += 1
         free = sorted(prep.free, key=lambda j: rank[j])
@@ -319,13 +327,9 @@ def test_loose_bounds_are_certified(monkeypatch: pytest.MonkeyPatch) -> None:
     for _ in range(300):
         e = random_election(rng, "approval")
         satisfaction = rng.choice(satisfactions("approval"))
-        prep = mes._Prepared(e, satisfaction)
-        rank = TieBreak.by_id(e).rank
         b0 = e.budget / e.n_voters + rng.choice([0, 1, F(5, 2)])
-        want = mes._reference_mes(prep, b0, rank)
-        try:
-            record = mes._FastRun(prep, b0, rank, exact=False).run()
-        except mes._UncertainError:
+        prep, rank, want, record = float_run(e, satisfaction, b0)
+        if record is None:
             continue
         certified += 1
         assert sorted(prep.free, key=lambda j: rank[j]) + record.winners == want
