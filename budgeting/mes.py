@@ -127,6 +127,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import chain
 from operator import attrgetter
+from types import ModuleType
 from typing import Final, Literal
 
 import numpy as np
@@ -154,6 +155,12 @@ __all__ = [
     "method_of_equal_shares",
     "run_mes_rule",
 ]
+
+_mesrun: ModuleType | None
+try:
+    from budgeting import _mesrun  # the float run compiled (budgeting/_mesrun.c)
+except ImportError:  # built without a C compiler: the Python float run does the same
+    _mesrun = None
 
 logger = logging.getLogger(__name__)
 
@@ -390,12 +397,42 @@ class _Prepared:
         self.candidates = [j for j in range(m) if self.costs[j] > 0 and self.utility[j] > 0]
         self.free = [j for j in range(m) if self.costs[j] == 0 and self.utility[j] > 0]
         self._neighbours: dict[int, IntArray] = {}
+        self._compiled: tuple[npt.NDArray[np.int64] | FloatArray, ...] | None = None
         # exact lower bound of rho: nobody short of money
         self.rho_min = [
             self.costs[j] / self.utility[j] if self.utility[j] > 0 else Fraction(0)
             for j in range(m)
         ]
         self.rho_min_f = [float(r) * (1 - 4 * _UR) for r in self.rho_min]
+
+    def compiled(self) -> tuple[npt.NDArray[np.int64] | FloatArray, ...]:
+        """The arrays :func:`_compiled_run` passes to ``_mesrun.run``; built once.
+
+        Supporters per project (``sup_ptr``, ``sup_ballot``), the ballots' weights, projects per
+        ballot (``indptr``, ``pair_proj``), float cost, unit and lowest rho, the candidates, and
+        ``cost / unit`` as a fraction ``q_num / q_den`` (``q_den = 0`` where it does not fit in
+        36 bits: ties of known rho are then left to the exact run)."""
+        if self._compiled is None:
+            sizes = np.array([len(s) for s in self.sup], dtype=np.int64)
+            sup_ptr = np.zeros(self.m + 1, dtype=np.int64)
+            np.cumsum(sizes, out=sup_ptr[1:])
+            sup_ballot = np.concatenate([*self.sup, np.zeros(0, dtype=np.int64)])
+            q = [c / u if u else Fraction(0) for c, u in zip(self.costs, self.unit, strict=True)]
+            fitting = [r if r.numerator < 2**36 and r.denominator < 2**36 else None for r in q]
+            self._compiled = (
+                sup_ptr,
+                sup_ballot.astype(np.int64),
+                self.weights_f,
+                self.indptr,
+                self.pair_proj,
+                np.array(self.cost_f, dtype=np.float64),
+                np.array(self.unit_f, dtype=np.float64),
+                np.array(self.rho_min_f, dtype=np.float64),
+                np.array(self.candidates, dtype=np.int64),
+                np.array([0 if r is None else r.numerator for r in fitting], dtype=np.int64),
+                np.array([0 if r is None else r.denominator for r in fitting], dtype=np.int64),
+            )
+        return self._compiled
 
     def neighbours(self, j: int) -> IntArray:
         """The projects that share a ballot with ``j`` (itself included); kept once found."""
@@ -1482,7 +1519,13 @@ def _run_record(
         record = _Record(b0, [j for j in _reference_mes(prep, b0, rank) if j not in prep.free])
         return _exact_record(prep, record, rank) if exact else record
     prefix: list[int] = []
-    if not exact:
+    compiled = None if exact else _compiled_run(prep, b0, rank)
+    if compiled is not None:
+        certified, prefix, _, _ = compiled
+        if certified:
+            return _Record(b0, prefix)
+        logger.debug("float run at %s per voter not certified after %d rounds", b0, len(prefix))
+    elif not exact:
         run = _FastRun(prep, b0, rank, exact=False)
         try:
             return run.run()
@@ -1491,6 +1534,30 @@ def _run_record(
             prefix = run.record.winners
             logger.debug("float run at %s per voter not certified after %d rounds", b0, len(prefix))
     return _FastRun(prep, b0, rank, prefix=prefix).run()
+
+
+def _compiled_run(
+    prep: _Prepared, b0: Fraction, rank: Sequence[int]
+) -> tuple[bool, list[int], FloatArray, FloatArray] | None:
+    """A float run by the compiled module, where it is built and the satisfaction is ``cost``
+    or ``cardinality``: whether it certified every decision, the winners it certified, and
+    every ballot's float money and error bound at the end.
+
+    ``budgeting/_mesrun.c`` does what :class:`_FastRun` does with ``exact=False`` in its
+    ballot phase (no groups: in C a pass over the ballots costs less than grouping them), with
+    each ballot's own error bound throughout. ``None`` where it does not apply.
+    """
+    if _mesrun is None or not prep.uniform:
+        return None
+    arrays = prep.compiled()
+    b0f = float(b0)
+    money = np.full(prep.nb, b0f, dtype=np.float64)
+    error = np.full(prep.nb, 2 * _UR * b0f, dtype=np.float64)
+    ranks = np.fromiter(rank, dtype=np.int64, count=prep.m)
+    certified, winners = _mesrun.run(
+        *arrays[:8], ranks, *arrays[8:], b0f, _ETA, _LOOSE_ETA, money, error
+    )
+    return bool(certified), list(winners), money, error
 
 
 # --------------------------------------------------------------------------- public: one run

@@ -90,6 +90,20 @@ def random_election(rng: random.Random, vote_type: str = "approval") -> Election
     return build(costs, rng.randint(0, 25) * rng.choice([1, 1, 3, 10]), voters, vote_type)
 
 
+def larger_election(rng: random.Random, vote_type: str = "approval") -> Election:
+    """More voters, and costs whose shares floats cannot hold exactly."""
+    m = rng.randint(3, 9)
+    costs = [F(rng.randint(1, 1000), rng.choice([1, 3, 7])) for _ in range(m)]
+    voters: list[Voter] = []
+    for _ in range(rng.randint(20, 60)):
+        projects = tuple(sorted(rng.sample(range(m), rng.randint(1, m))))
+        points = (
+            tuple(F(rng.randint(1, 5)) for _ in projects) if vote_type == "cumulative" else None
+        )
+        voters.append((projects, points))
+    return build(costs, sum(costs) * F(rng.randint(2, 8), 10), voters, vote_type)
+
+
 def satisfactions(vote_type: str) -> list[mes.MESSatisfaction]:
     return (
         ["cost", "cardinality", "points"] if vote_type == "cumulative" else ["cost", "cardinality"]
@@ -280,21 +294,11 @@ def test_float_money_is_within_its_error_bounds(
     checked = 0
     for _ in range(300):
         vote_type = rng.choice(["approval", "cumulative"])
-        if rng.random() < 0.5:
-            e = random_election(rng, vote_type)
-        else:  # more voters, and money that floats cannot hold exactly
-            m = rng.randint(3, 9)
-            costs = [F(rng.randint(1, 1000), rng.choice([1, 3, 7])) for _ in range(m)]
-            voters: list[Voter] = []
-            for _ in range(rng.randint(20, 60)):
-                projects = tuple(sorted(rng.sample(range(m), rng.randint(1, m))))
-                points = (
-                    tuple(F(rng.randint(1, 5)) for _ in projects)
-                    if vote_type == "cumulative"
-                    else None
-                )
-                voters.append((projects, points))
-            e = build(costs, sum(costs) * F(rng.randint(2, 8), 10), voters, vote_type)
+        e = (
+            random_election(rng, vote_type)
+            if rng.random() < 0.5
+            else larger_election(rng, vote_type)
+        )
         satisfaction = rng.choice(satisfactions(vote_type))
         prep = mes._Prepared(e, satisfaction)
         rank = TieBreak.by_id(e).rank
@@ -338,10 +342,86 @@ def test_loose_bounds_are_certified(monkeypatch: pytest.MonkeyPatch) -> None:
     assert certified > 150
 
 
+compiled = pytest.mark.skipif(
+    mes._mesrun is None, reason="budgeting._mesrun is not built (no C compiler at install)"
+)
+
+
+@compiled
+@pytest.mark.parametrize("eta", [mes._ETA, 1e-300])
+def test_compiled_runs_are_certified_or_refused(
+    eta: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compiled float run (``budgeting/_mesrun.c``) either certifies every decision, and
+    then funds what the exact reference funds and leaves every ballot's float money within its
+    own error bound of the exact money, or stops, and the winners it certified before are the
+    reference's first ones. With ``_ETA`` tiny every payment goes through the loose bounds."""
+    monkeypatch.setattr(mes, "_ETA", eta)
+    rng = random.Random(600 if eta == mes._ETA else 601)
+    certified = 0
+    for _ in range(300):
+        e = random_election(rng) if rng.random() < 0.5 else larger_election(rng)
+        satisfaction = rng.choice(satisfactions("approval"))
+        prep = mes._Prepared(e, satisfaction)
+        rank = TieBreak.by_id(e).rank
+        b0 = e.budget / e.n_voters + rng.choice([0, 1, F(5, 2), F(1, 7)])
+        want = [j for j in mes._reference_mes(prep, b0, rank) if j not in prep.free]
+        result = mes._compiled_run(prep, b0, rank)
+        assert result is not None
+        ok, winners, money, error = result
+        assert winners == want[: len(winners)], (e, b0)
+        if not ok:
+            continue
+        certified += 1
+        assert winners == want, (e, b0)
+        exact = mes._FastRun(prep, b0, rank)
+        exact.run()
+        _, _, exact_money = _ballot_money(exact)
+        for value, bound, target in zip(money.tolist(), error.tolist(), exact_money, strict=True):
+            assert abs(F(value) - target) <= F(bound), (e, b0, value, target, bound)
+            assert value > 0 or target == 0  # a float 0 is exact: that voter has nothing
+    assert certified > (250 if eta == mes._ETA else 150)
+
+
+@compiled
+def test_compiled_run_checks_its_arrays() -> None:
+    """The compiled run refuses arrays of the wrong type or length instead of reading past
+    them."""
+    e = random_election(random.Random(7))
+    prep = mes._Prepared(e, "cost")
+    arrays = list(prep.compiled())
+    ranks = np.arange(prep.m, dtype=np.int64)
+    money = np.ones(prep.nb)
+    with pytest.raises(ValueError, match="sup_ptr"):
+        mes._mesrun.run(
+            arrays[0][:-1], *arrays[1:8], ranks, *arrays[8:], 1.0, 1e-5, 1e-3, money, money.copy()
+        )
+    with pytest.raises(TypeError, match="weight"):
+        mes._mesrun.run(
+            *arrays[:2],
+            arrays[2].astype(np.float32),
+            *arrays[3:8],
+            ranks,
+            *arrays[8:],
+            1.0,
+            1e-5,
+            1e-3,
+            money,
+            money.copy(),
+        )
+    with pytest.raises(ValueError, match="bb"):
+        mes._mesrun.run(*arrays[:8], ranks, *arrays[8:], 1.0, 1e-5, 1e-3, money[:0], money.copy())
+
+
 @pytest.mark.parametrize("seed", range(3))
-def test_add1_equals_step_by_step_reference(seed: int) -> None:
-    """Add1 with float runs, exact fallback and certified step skipping gives exactly the
-    outcome of running the reference MES at every step."""
+@pytest.mark.parametrize("compiled_runs", [True, False])
+def test_add1_equals_step_by_step_reference(
+    seed: int, compiled_runs: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Add1 with float runs (compiled or in Python), exact fallback and certified step
+    skipping gives exactly the outcome of running the reference MES at every step."""
+    if not compiled_runs:
+        monkeypatch.setattr(mes, "_mesrun", None)
     rng = random.Random(200 + seed)
     for _ in range(120):
         vote_type = rng.choice(["approval", "approval", "cumulative"])

@@ -1,0 +1,569 @@
+/*
+ * One float run of the Method of Equal Shares (cost or cardinality satisfaction), compiled.
+ *
+ * The same certified computation as the ballot phase of ``budgeting.mes._FastRun`` with
+ * ``exact=False`` (see that class and the module docstring of ``budgeting.mes``): every
+ * ballot's float money carries its own proven error bound, every rho an interval that provably
+ * contains the exact value, and a decision is taken only when the intervals are apart (or when
+ * the exact rho of the projects in a near tie is known: ``cost / (unit * paying weight)``).
+ * Anything the bounds cannot settle ends the run as *uncertain*; the caller then runs the step
+ * exactly, taking the winners certified so far as given. Nothing here decides an outcome
+ * that the exact rule would not: the error bounds are the Python engine's, summed in another
+ * order (each bound holds for any order of summation).
+ *
+ * Reference: D. Peters, G. Pierczynski and P. Skowron, "Proportional participatory budgeting
+ * with additive utilities", NeurIPS 2021 (the rule); equalshares.net, "Computation" (the lazy
+ * evaluation of rho).
+ *
+ * Licence: EUPL-1.2, as the rest of stadmaken.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define UR (1.0 / 9007199254740992.0) /* 2 ** -53 */
+#define NEWTON_LIMIT 60
+#define LOOSE_STEPS 8
+#define TINY 1e-300
+
+enum { EVAL_OK = 0, EVAL_NONE = 1, EVAL_UNCERTAIN = 2 };
+
+typedef struct {
+    double rho, lo, hi, center, resid, sure; /* resid infinite: loose bounds */
+} Eval;
+
+typedef struct {
+    /* the election (read only) */
+    const int64_t *sup_ptr, *ballot_ptr, *ballot_proj, *rank, *q_num, *q_den;
+    const double *weight, *cost, *unit;
+    double b0f, eta, loose_eta;
+    /* the run's state */
+    double *bb, *berr;     /* per ballot: float money and its error bound (0 and 0: ran out) */
+    int64_t *sup;          /* per project, its supporters who may have money (compacted) */
+    int64_t *sup_len;
+    int64_t *touched;      /* clock when a project's supporters last paid */
+    int64_t *eval_clock;   /* clock of the project's kept evaluation (-1: none) */
+    Eval *evals;
+    int64_t clock;
+} Run;
+
+/* ------------------------------------------------------------------ heap of (stale, rank) */
+
+typedef struct {
+    double key;
+    int64_t rank;
+    int64_t project;
+} Entry;
+
+static int entry_less(const Entry *a, const Entry *b)
+{
+    return a->key < b->key || (a->key == b->key && a->rank < b->rank);
+}
+
+static void heap_push(Entry *heap, int64_t *size, Entry e)
+{
+    int64_t i = (*size)++;
+    while (i > 0) {
+        int64_t parent = (i - 1) / 2;
+        if (!entry_less(&e, &heap[parent]))
+            break;
+        heap[i] = heap[parent];
+        i = parent;
+    }
+    heap[i] = e;
+}
+
+static Entry heap_pop(Entry *heap, int64_t *size)
+{
+    Entry top = heap[0];
+    Entry last = heap[--(*size)];
+    int64_t i = 0, n = *size;
+    for (;;) {
+        int64_t child = 2 * i + 1;
+        if (child >= n)
+            break;
+        if (child + 1 < n && entry_less(&heap[child + 1], &heap[child]))
+            child++;
+        if (!entry_less(&heap[child], &last))
+            break;
+        heap[i] = heap[child];
+        i = child;
+    }
+    if (n > 0)
+        heap[i] = last;
+    return top;
+}
+
+/* ------------------------------------------------------------------ evaluation */
+
+/* Certified bounds where few supporters pay the full share (``_FastRun._loose``). */
+static int loose(const Run *r, int64_t j, double pay, double tol, Eval *ev)
+{
+    const int64_t *ids = r->sup + r->sup_ptr[j];
+    int64_t n = r->sup_len[j];
+    double cost = r->cost[j], unit = r->unit[j];
+    double free_w = 0.0, kept = 0.0;
+    for (int64_t t = 0; t < n; t++) {
+        int64_t i = ids[t];
+        double b = r->bb[i], w = r->weight[i];
+        if (b < pay)
+            kept += w * (b + r->berr[i]);
+        else
+            free_w += w;
+    }
+    double lower = 0.0;
+    if (free_w > 0) {
+        lower = (cost - kept - 2 * tol) / free_w * (1 - 8 * UR);
+        if (lower < 0)
+            lower = 0.0;
+    }
+    double upper = pay;
+    int found = 0;
+    for (int s = 0; s < LOOSE_STEPS && !found; s++) {
+        upper *= 1 + r->loose_eta / LOOSE_STEPS;
+        double f = 0.0;
+        for (int64_t t = 0; t < n; t++) {
+            int64_t i = ids[t];
+            double low = r->bb[i] - r->berr[i];
+            if (low < 0)
+                low = 0.0;
+            f += r->weight[i] * (low < upper ? low : upper);
+        }
+        found = f >= cost + 2 * tol;
+    }
+    if (!found)
+        return EVAL_UNCERTAIN;
+    ev->rho = pay / unit;
+    ev->lo = lower / unit * (1 - 8 * UR);
+    ev->hi = upper / unit * (1 + 8 * UR);
+    ev->center = pay;
+    ev->resid = INFINITY;
+    ev->sure = 1.0;
+    return EVAL_OK;
+}
+
+/* Certified float rho of project ``j`` (``_FastRun._evaluate`` and ``_newton_uniform``). */
+static int evaluate(Run *r, int64_t j, double start, Eval *ev)
+{
+    int64_t *ids = r->sup + r->sup_ptr[j];
+    int64_t n = 0;
+    double money = 0.0, err_sum = 0.0, weight = 0.0;
+    for (int64_t t = 0; t < r->sup_len[j]; t++) {
+        int64_t i = ids[t];
+        double b = r->bb[i];
+        if (b == 0.0)
+            continue; /* a float 0 is exact: this voter ran out for good */
+        ids[n++] = i;
+        double w = r->weight[i];
+        money += w * b;
+        err_sum += w * r->berr[i];
+        weight += w;
+    }
+    r->sup_len[j] = n;
+    double cost = r->cost[j], unit = r->unit[j];
+    double rounding = (double)(n + 8) * UR * (money + 2 * cost);
+    double err_money = err_sum + rounding;
+    if (money + err_money < cost)
+        return EVAL_NONE;
+    if (money - err_money < cost)
+        return EVAL_UNCERTAIN;
+    /* Newton's method from below on the concave money function F(pay) */
+    double pay = start * unit;
+    if (cost / weight > pay)
+        pay = cost / weight;
+    double tol = 4 * (double)(n + 8) * UR * (money + cost);
+    double f = 0.0;
+    int converged = 0;
+    for (int it = 0; it < NEWTON_LIMIT; it++) {
+        f = 0.0;
+        for (int64_t t = 0; t < n; t++) {
+            int64_t i = ids[t];
+            double b = r->bb[i];
+            f += r->weight[i] * (b < pay ? b : pay);
+        }
+        double gap = cost - f;
+        if (gap <= tol) {
+            converged = 1;
+            break;
+        }
+        double s = 0.0;
+        for (int64_t t = 0; t < n; t++) {
+            int64_t i = ids[t];
+            if (r->bb[i] >= pay)
+                s += r->weight[i];
+        }
+        if (s <= 0)
+            return EVAL_UNCERTAIN;
+        pay += gap / s;
+    }
+    if (!converged)
+        return EVAL_UNCERTAIN;
+    /* |F(pay) - cost| <= resid; F rises at least at rate ``sure`` on [pay/(1+eta), pay(1+eta)] */
+    double base = fabs(cost - f) + tol;
+    double resid = base + err_sum;
+    double sure = 0.0;
+    for (int64_t t = 0; t < n; t++) {
+        int64_t i = ids[t];
+        if (r->bb[i] >= (pay * (1 + r->eta) + r->berr[i]) * (1 + 2 * UR))
+            sure += r->weight[i];
+    }
+    if (sure <= 0)
+        return EVAL_UNCERTAIN;
+    double delta = resid / sure;
+    if (delta > r->eta * pay) {
+        /* tighter: only voters who may be short of their share carry error */
+        double short_err = 0.0;
+        for (int64_t t = 0; t < n; t++) {
+            int64_t i = ids[t];
+            double e = r->berr[i];
+            if (r->bb[i] < pay + e)
+                short_err += r->weight[i] * e;
+        }
+        delta = (base + short_err) / sure;
+        if (delta > r->eta * pay)
+            return loose(r, j, pay, tol, ev);
+    }
+    ev->rho = pay / unit;
+    ev->lo = (pay - delta) / unit * (1 - 8 * UR);
+    ev->hi = (pay + delta) / unit * (1 + 8 * UR);
+    ev->center = pay;
+    ev->resid = base;
+    ev->sure = sure;
+    return EVAL_OK;
+}
+
+/* The paying weight if every supporter with money surely pays the full share at the highest
+ * possible rho (then rho = q / paying exactly, q = cost / unit); -1 otherwise. */
+static int64_t known_paying(const Run *r, int64_t j, const Eval *ev)
+{
+    const int64_t *ids = r->sup + r->sup_ptr[j];
+    double unit = r->unit[j], paying = 0.0;
+    for (int64_t t = 0; t < r->sup_len[j]; t++) {
+        int64_t i = ids[t];
+        double b = r->bb[i];
+        if (b == 0.0)
+            continue;
+        if (!(b >= (ev->hi * unit + r->berr[i]) * (1 + 4 * UR)))
+            return -1;
+        paying += r->weight[i];
+    }
+    return paying > 0 ? (int64_t)paying : -1;
+}
+
+/* -1, 0 or 1 as q_a / pa is below, equal to or above q_b / pb; 2 if it cannot be told here. */
+static int compare_known(const Run *r, int64_t a, int64_t pa, int64_t b, int64_t pb)
+{
+    if (r->q_den[a] <= 0 || r->q_den[b] <= 0 || pa >= ((int64_t)1 << 53) ||
+        pb >= ((int64_t)1 << 53))
+        return 2;
+    __int128 left = (__int128)r->q_num[a] * r->q_den[b] * pb;
+    __int128 right = (__int128)r->q_num[b] * r->q_den[a] * pa;
+    return left < right ? -1 : (left > right ? 1 : 0);
+}
+
+/* Supporters of ``j`` pay its float share (``_FastRun._pay_float``). */
+static int pay_float(Run *r, int64_t j, const Eval *ev)
+{
+    const int64_t *ids = r->sup + r->sup_ptr[j];
+    int64_t n = r->sup_len[j];
+    double share = ev->center, unit = r->unit[j], radius;
+    if (isinf(ev->resid)) {
+        double below = ev->center - ev->lo * unit, above = ev->hi * unit - ev->center;
+        radius = (below > above ? below : above) * (1 + 8 * UR);
+        if (radius > r->loose_eta * ev->center)
+            return EVAL_UNCERTAIN;
+    } else {
+        double short_err = 0.0;
+        for (int64_t t = 0; t < n; t++) {
+            int64_t i = ids[t];
+            double e = r->berr[i];
+            if (r->bb[i] < share + e)
+                short_err += r->weight[i] * e;
+        }
+        radius = (ev->resid + short_err) / ev->sure;
+        if (radius > r->eta * ev->center)
+            return EVAL_UNCERTAIN;
+    }
+    double limit = (share - radius) * (1 - 4 * UR);
+    double grow = radius + 4 * UR * r->b0f;
+    r->clock++;
+    for (int64_t t = 0; t < n; t++) {
+        int64_t i = ids[t];
+        double b = r->bb[i], e = r->berr[i];
+        if (b + e <= limit) { /* surely paid all it had: exactly 0 from now on */
+            r->bb[i] = 0.0;
+            r->berr[i] = 0.0;
+        } else {
+            double left = b - share;
+            r->bb[i] = left > TINY ? left : TINY;
+            r->berr[i] = e + grow;
+        }
+        for (int64_t p = r->ballot_ptr[i]; p < r->ballot_ptr[i + 1]; p++)
+            r->touched[r->ballot_proj[p]] = r->clock;
+    }
+    return EVAL_OK;
+}
+
+/* ------------------------------------------------------------------ the run */
+
+/* Returns 1 (certified to the end), 0 (uncertain), -1 (out of memory); ``winners`` gets the
+ * projects funded, in order (when uncertain: those certified so far). */
+static int run_mes(Run *r, int64_t m, const int64_t *candidates, int64_t n_candidates,
+                   const double *stale0, int64_t *winners, int64_t *n_winners)
+{
+    int status = -1;
+    double *stale = malloc(sizeof(double) * (size_t)(m > 0 ? m : 1));
+    Entry *heap = malloc(sizeof(Entry) * (size_t)(n_candidates > 0 ? n_candidates : 1));
+    int64_t *batch = malloc(sizeof(int64_t) * (size_t)(n_candidates > 0 ? n_candidates : 1));
+    int64_t *known = malloc(sizeof(int64_t) * (size_t)(n_candidates > 0 ? n_candidates : 1));
+    if (!stale || !heap || !batch || !known)
+        goto done;
+    memcpy(stale, stale0, sizeof(double) * (size_t)m);
+    int64_t size = 0;
+    for (int64_t c = 0; c < n_candidates; c++) {
+        int64_t j = candidates[c];
+        Entry e = {stale[j], r->rank[j], j};
+        heap_push(heap, &size, e);
+    }
+    *n_winners = 0;
+    while (size > 0) {
+        double best_hi = INFINITY;
+        int64_t n_batch = 0;
+        while (size > 0 && heap[0].key <= best_hi) {
+            int64_t j = heap_pop(heap, &size).project;
+            Eval *ev = &r->evals[j];
+            if (r->eval_clock[j] < r->touched[j]) {
+                int outcome = evaluate(r, j, stale[j], ev);
+                if (outcome == EVAL_UNCERTAIN) {
+                    status = 0;
+                    goto done;
+                }
+                if (outcome == EVAL_NONE)
+                    continue; /* its supporters cannot pay for it, now or later */
+                r->eval_clock[j] = r->clock;
+            }
+            batch[n_batch++] = j;
+            if (ev->lo >= stale[j])
+                stale[j] = ev->lo;
+            if (ev->hi < best_hi)
+                best_hi = ev->hi;
+        }
+        if (n_batch == 0)
+            break;
+        int64_t lead = batch[0];
+        for (int64_t t = 1; t < n_batch; t++)
+            if (r->evals[batch[t]].rho < r->evals[lead].rho)
+                lead = batch[t];
+        double lead_hi = r->evals[lead].hi;
+        int64_t winner = lead, n_close = 0;
+        for (int64_t t = 0; t < n_batch; t++)
+            if (r->evals[batch[t]].lo <= lead_hi)
+                known[n_close++] = batch[t];
+        if (n_close > 1) {
+            /* a near tie: decided only where every rho in it is known exactly */
+            int64_t best = -1, best_paying = 0;
+            for (int64_t t = 0; t < n_close; t++) {
+                int64_t j = known[t];
+                int64_t paying = known_paying(r, j, &r->evals[j]);
+                if (paying < 0) {
+                    status = 0;
+                    goto done;
+                }
+                if (best >= 0) {
+                    int order = compare_known(r, j, paying, best, best_paying);
+                    if (order == 2) {
+                        status = 0;
+                        goto done;
+                    }
+                    if (order > 0 || (order == 0 && r->rank[j] > r->rank[best]))
+                        continue;
+                }
+                best = j;
+                best_paying = paying;
+            }
+            winner = best;
+        }
+        if (pay_float(r, winner, &r->evals[winner]) != EVAL_OK) {
+            status = 0;
+            goto done;
+        }
+        winners[(*n_winners)++] = winner;
+        for (int64_t t = 0; t < n_batch; t++) {
+            int64_t j = batch[t];
+            if (j != winner) {
+                Entry e = {stale[j], r->rank[j], j};
+                heap_push(heap, &size, e);
+            }
+        }
+    }
+    status = 1;
+done:
+    free(stale);
+    free(heap);
+    free(batch);
+    free(known);
+    return status;
+}
+
+/* ------------------------------------------------------------------ Python binding */
+
+typedef struct {
+    Py_buffer view;
+    int held;
+} Arg;
+
+static int get_array(PyObject *obj, Arg *arg, char kind, int writable, Py_ssize_t length,
+                     const char *name)
+{
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, &arg->view, flags) != 0)
+        return -1;
+    arg->held = 1;
+    const char *format = arg->view.format ? arg->view.format : "B";
+    if (format[0] == '<' || format[0] == '=' || format[0] == '@')
+        format++;
+    int ok = arg->view.itemsize == 8 && arg->view.ndim == 1 &&
+             (kind == 'd' ? strcmp(format, "d") == 0
+                          : (strcmp(format, "l") == 0 || strcmp(format, "q") == 0));
+    if (!ok) {
+        PyErr_Format(PyExc_TypeError, "%s: a 1-d array of %s expected", name,
+                     kind == 'd' ? "float64" : "int64");
+        return -1;
+    }
+    if (length >= 0 && arg->view.shape[0] != length) {
+        PyErr_Format(PyExc_ValueError, "%s: length %zd expected, not %zd", name, length,
+                     arg->view.shape[0]);
+        return -1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(run_doc,
+"run(sup_ptr, sup_ballot, weight, ballot_ptr, ballot_proj, cost, unit, stale, rank,\n"
+"    candidates, q_num, q_den, b0, eta, loose_eta, bb, berr) -> (certified, winners)\n"
+"\n"
+"One float run of MES with cost or cardinality satisfaction (see the C source and\n"
+"budgeting.mes._compiled_run). ``bb`` and ``berr`` (float64, one per ballot, filled with the\n"
+"starting money and its error bound) hold each ballot's float money and error bound\n"
+"afterwards. ``certified`` is False when a decision could not be certified; ``winners`` then\n"
+"lists the projects certified before it.");
+
+static PyObject *mesrun_run(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *objs[15];
+    double b0f, eta, loose_eta;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOdddOO", &objs[0], &objs[1], &objs[2], &objs[3],
+                          &objs[4], &objs[5], &objs[6], &objs[7], &objs[8], &objs[9], &objs[10],
+                          &objs[11], &b0f, &eta, &loose_eta, &objs[12], &objs[13]))
+        return NULL;
+    static const char *names[14] = {"sup_ptr", "sup_ballot", "weight", "ballot_ptr",
+                                     "ballot_proj", "cost", "unit", "stale", "rank",
+                                     "candidates", "q_num", "q_den", "bb", "berr"};
+    static const char kinds[14] = {'q', 'q', 'd', 'q', 'q', 'd', 'd',
+                                   'd', 'q', 'q', 'q', 'q', 'd', 'd'};
+    Arg a[14];
+    memset(a, 0, sizeof(a));
+    PyObject *result = NULL;
+    Run r;
+    memset(&r, 0, sizeof(r));
+    int64_t *winners = NULL;
+    for (int t = 0; t < 14; t++)
+        if (get_array(objs[t], &a[t], kinds[t], t >= 12, -1, names[t]) != 0)
+            goto fail;
+    Py_ssize_t m = a[5].view.shape[0], nb = a[2].view.shape[0];
+    Py_ssize_t pairs = a[1].view.shape[0], n_candidates = a[9].view.shape[0];
+    const Py_ssize_t expected[14] = {m + 1, -1, nb, nb + 1, pairs, m, m,
+                                     m, m, -1, m, m, nb, nb};
+    for (int t = 0; t < 14; t++)
+        if (expected[t] >= 0 && a[t].view.shape[0] != expected[t]) {
+            PyErr_Format(PyExc_ValueError, "%s: length %zd expected, not %zd", names[t],
+                         expected[t], a[t].view.shape[0]);
+            goto fail;
+        }
+    r.sup_ptr = a[0].view.buf;
+    r.weight = a[2].view.buf;
+    r.ballot_ptr = a[3].view.buf;
+    r.ballot_proj = a[4].view.buf;
+    r.cost = a[5].view.buf;
+    r.unit = a[6].view.buf;
+    r.rank = a[8].view.buf;
+    r.q_num = a[10].view.buf;
+    r.q_den = a[11].view.buf;
+    r.bb = a[12].view.buf;
+    r.berr = a[13].view.buf;
+    r.b0f = b0f;
+    r.eta = eta;
+    r.loose_eta = loose_eta;
+    const int64_t *sup_ptr = r.sup_ptr, *candidates = a[9].view.buf;
+    if (sup_ptr[0] != 0 || sup_ptr[m] != pairs) {
+        PyErr_SetString(PyExc_ValueError, "sup_ptr does not span sup_ballot");
+        goto fail;
+    }
+    for (Py_ssize_t c = 0; c < n_candidates; c++)
+        if (candidates[c] < 0 || candidates[c] >= m) {
+            PyErr_SetString(PyExc_ValueError, "candidates: a project index out of range");
+            goto fail;
+        }
+    size_t mm = (size_t)(m > 0 ? m : 1);
+    r.sup = malloc(sizeof(int64_t) * (size_t)(pairs > 0 ? pairs : 1));
+    r.sup_len = malloc(sizeof(int64_t) * mm);
+    r.touched = calloc(mm, sizeof(int64_t));
+    r.eval_clock = malloc(sizeof(int64_t) * mm);
+    r.evals = calloc(mm, sizeof(Eval));
+    winners = malloc(sizeof(int64_t) * (size_t)(n_candidates > 0 ? n_candidates : 1));
+    if (!r.sup || !r.sup_len || !r.touched || !r.eval_clock || !r.evals || !winners) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    memcpy(r.sup, a[1].view.buf, sizeof(int64_t) * (size_t)pairs);
+    for (Py_ssize_t j = 0; j < m; j++) {
+        r.sup_len[j] = sup_ptr[j + 1] - sup_ptr[j];
+        r.eval_clock[j] = -1;
+    }
+    int64_t n_winners = 0;
+    int status;
+    Py_BEGIN_ALLOW_THREADS
+    status = run_mes(&r, m, candidates, n_candidates, a[7].view.buf, winners, &n_winners);
+    Py_END_ALLOW_THREADS
+    if (status < 0) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    PyObject *list = PyList_New((Py_ssize_t)n_winners);
+    if (!list)
+        goto fail;
+    for (int64_t t = 0; t < n_winners; t++)
+        PyList_SET_ITEM(list, (Py_ssize_t)t, PyLong_FromLongLong(winners[t]));
+    result = Py_BuildValue("(ON)", status == 1 ? Py_True : Py_False, list);
+fail:
+    for (int t = 0; t < 14; t++)
+        if (a[t].held)
+            PyBuffer_Release(&a[t].view);
+    free(r.sup);
+    free(r.sup_len);
+    free(r.touched);
+    free(r.eval_clock);
+    free(r.evals);
+    free(winners);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"run", mesrun_run, METH_VARARGS, run_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_mesrun",
+    "Compiled float runs of the Method of Equal Shares (see budgeting.mes).", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__mesrun(void)
+{
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,6 @@
+"""Compiled float runs of the Method of Equal Shares (``budgeting/_mesrun.c``; the
+arguments are listed in ``run.__doc__`` and in ``budgeting.mes._compiled_run``)."""
+
+from typing import Any
+
+def run(*args: Any) -> tuple[bool, list[int]]: ...
