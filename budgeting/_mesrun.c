@@ -408,6 +408,332 @@ done:
     return status;
 }
 
+/* ------------------------------------------------------------------ band proof */
+
+/*
+ * The band proof of ``budgeting.mes_band.Band`` for cost and cardinality satisfaction (every
+ * supporter's ``k`` is 1): that MES funds exactly ``winners``, in that order, for every
+ * starting money in an interval. See that module's docstring for the argument; the code below
+ * follows ``Band._prove`` step by step, reading each voter's bounds in place instead of
+ * gathering them.
+ */
+
+typedef struct {
+    const int64_t *sup_ptr, *sup, *place, *candidates;
+    const double *weight, *cost, *inv_unit, *sigma_min, *rho_min, *tol_scale, *supporters;
+    double *hints; /* (round, project, kind) -> last root, NAN where none */
+    int64_t m, nb, n_candidates, hint_rounds;
+    double *lo_a, *lo_b, *hi_a, *hi_b;
+    double fail_start, fail_end; /* the failing condition's values at the two ends */
+} Band;
+
+enum { MONEY_A = 0, MONEY_B = 1, MONEY_MID = 2 };
+
+static inline double band_money(const double *a, const double *b, int which, int64_t i)
+{
+    return which == MONEY_A ? a[i] : (which == MONEY_B ? b[i] : 0.5 * (a[i] + b[i]));
+}
+
+static double *hint_of(Band *g, int64_t r, int64_t j, int kind)
+{
+    if (r >= g->hint_rounds)
+        return NULL;
+    return &g->hints[(r * g->m + j) * 3 + kind];
+}
+
+static int fail(Band *g, double at_start, double at_end)
+{
+    g->fail_start = at_start;
+    g->fail_end = at_end;
+    return -1;
+}
+
+static int check(Band *g, double at_start, double at_end)
+{
+    return at_start > 0 && at_end > 0 ? 0 : fail(g, at_start, at_end);
+}
+
+static double tol_of(const Band *g, int64_t j, double top)
+{
+    return g->tol_scale[j] * top + 4 * UR * g->cost[j];
+}
+
+/* sum w min(money, sigma) over j's supporters, and (if ``slope``) its slope in sigma */
+static double money_sum(const Band *g, int64_t j, const double *a, const double *b, int which,
+                        double sigma, double *slope)
+{
+    double value = 0.0, rising = 0.0;
+    for (int64_t t = g->sup_ptr[j]; t < g->sup_ptr[j + 1]; t++) {
+        int64_t i = g->sup[t];
+        double x = band_money(a, b, which, i), w = g->weight[i];
+        if (x > sigma) {
+            value += w * sigma;
+            rising += w;
+        } else {
+            value += w * x;
+        }
+    }
+    if (slope)
+        *slope = rising;
+    return value;
+}
+
+static double total_of(const Band *g, int64_t j, const double *a, const double *b, int which)
+{
+    double total = 0.0;
+    for (int64_t t = g->sup_ptr[j]; t < g->sup_ptr[j + 1]; t++) {
+        int64_t i = g->sup[t];
+        total += g->weight[i] * band_money(a, b, which, i);
+    }
+    return total;
+}
+
+/* ``Band._root``: a float sigma near the root of the money sum = cost, or INFINITY */
+static double root(Band *g, int64_t j, const double *a, const double *b, int which, double *hint,
+                   const double *total)
+{
+    double cost = g->cost[j];
+    if ((total ? *total : total_of(g, j, a, b, which)) < cost)
+        return INFINITY;
+    double least = cost / g->supporters[j];
+    double sigma = hint && !isnan(*hint) && *hint > least ? *hint : least;
+    /* close enough: within the rounding of a sum taken in order (numpy's sums round less) */
+    double close = cost * (1e-13 + 2 * (double)(g->sup_ptr[j + 1] - g->sup_ptr[j] + 8) * UR);
+    for (int it = 0; it < 60; it++) {
+        double slope;
+        double gap = cost - money_sum(g, j, a, b, which, sigma, &slope);
+        if (fabs(gap) <= close) {
+            if (hint)
+                *hint = sigma;
+            return sigma;
+        }
+        if (slope <= 0) {
+            if (gap < 0) {
+                sigma = sigma * 0.5 > least ? sigma * 0.5 : least;
+                continue;
+            }
+            return INFINITY;
+        }
+        sigma += gap / slope;
+        if (sigma < least)
+            sigma = least;
+    }
+    return INFINITY;
+}
+
+static const double BUMPS[3] = {1e-9, 1e-7, 1e-5};
+
+/* ``Band._upper``: a float proven above the root for the ``lo`` money at one end */
+static int upper(Band *g, int64_t j, const double *lo, double top, double *hint, double total,
+                 double *out)
+{
+    double cost = g->cost[j], need = cost + tol_of(g, j, top);
+    if (hint && !isnan(*hint) && total >= cost) {
+        double slope, value = money_sum(g, j, lo, lo, MONEY_A, *hint, &slope);
+        if (slope > 0) {
+            double sigma = *hint + (cost - value) / slope, least = cost / g->supporters[j];
+            if (sigma < least)
+                sigma = least;
+            double trial = sigma * (1 + BUMPS[0]);
+            if (money_sum(g, j, lo, lo, MONEY_A, trial, NULL) >= need) {
+                *hint = sigma;
+                *out = trial;
+                return 0;
+            }
+        }
+    }
+    double sigma = root(g, j, lo, lo, MONEY_A, hint, &total);
+    if (isfinite(sigma))
+        for (int t = 0; t < 3; t++) {
+            double trial = sigma * (1 + BUMPS[t]);
+            if (money_sum(g, j, lo, lo, MONEY_A, trial, NULL) >= need) {
+                *out = trial;
+                return 0;
+            }
+        }
+    return fail(g, 0.0, 0.0);
+}
+
+/* ``Band._lower``: a lower line of sigma from the ``hi`` money (the partition bound) */
+static void lower(Band *g, int64_t j, double top, double *hint, const double *guess,
+                  double *low_start, double *low_end)
+{
+    double cost = g->cost[j], floor = g->sigma_min[j];
+    const double *a = g->hi_a, *b = g->hi_b;
+    int which = MONEY_MID;
+    double sigma = guess ? *guess : root(g, j, a, b, MONEY_MID, hint, NULL);
+    if (!isfinite(sigma)) {
+        which = MONEY_B;
+        sigma = root(g, j, a, b, MONEY_B, hint, NULL);
+        if (!isfinite(sigma)) {
+            *low_start = *low_end = floor;
+            return;
+        }
+    }
+    double free_w = 0.0, capped_a = 0.0, capped_b = 0.0;
+    for (int64_t t = g->sup_ptr[j]; t < g->sup_ptr[j + 1]; t++) {
+        int64_t i = g->sup[t];
+        double w = g->weight[i];
+        if (band_money(a, b, which, i) < sigma) {
+            capped_a += w * a[i];
+            capped_b += w * b[i];
+        } else {
+            free_w += w;
+        }
+    }
+    if (free_w <= 0) {
+        *low_start = *low_end = floor;
+        return;
+    }
+    double budget = cost - 2 * tol_of(g, j, top);
+    double n = (double)(g->sup_ptr[j + 1] - g->sup_ptr[j]);
+    double factor = (1 - 4 * (n + 8) * UR) / free_w;
+    double s = (budget - capped_a) * factor, e = (budget - capped_b) * factor;
+    if ((s < e ? s : e) >= 0 && s + e > 2 * floor) {
+        *low_start = s;
+        *low_end = e;
+    } else {
+        *low_start = *low_end = floor;
+    }
+}
+
+/* ``Band._prove``; 0 proven, -1 not (``fail_start``, ``fail_end`` say where), -2 no memory */
+static int band_prove(Band *g, const int64_t *winners, int64_t n_winners, double start,
+                      double end)
+{
+    int64_t m = g->m, nb = g->nb;
+    if (nb == 0)
+        return fail(g, 0.0, 0.0);
+    double top = end * (1 + 1e-9), margin = 4 * UR * top;
+    double *low_a = malloc(sizeof(double) * (size_t)(m > 0 ? m : 1));
+    double *low_b = malloc(sizeof(double) * (size_t)(m > 0 ? m : 1));
+    double *reach = malloc(sizeof(double) * (size_t)(m > 0 ? m : 1));
+    char *out = calloc((size_t)(m > 0 ? m : 1), 1);
+    char *remaining = calloc((size_t)(m > 0 ? m : 1), 1);
+    int status = -2;
+    if (!low_a || !low_b || !reach || !out || !remaining)
+        goto done;
+    status = -1;
+    for (int64_t i = 0; i < nb; i++) {
+        g->lo_a[i] = start * (1 - 2 * UR);
+        g->lo_b[i] = end * (1 - 2 * UR);
+        g->hi_a[i] = start * (1 + 2 * UR);
+        g->hi_b[i] = end * (1 + 2 * UR);
+    }
+    double start_hi = end * (1 + 2 * UR);
+    for (int64_t j = 0; j < m; j++) {
+        low_a[j] = low_b[j] = g->rho_min[j];
+        reach[j] = g->cost[j] - g->tol_scale[j] * top - 4 * UR * g->cost[j];
+    }
+    for (int64_t c = 0; c < g->n_candidates; c++) {
+        int64_t j = g->candidates[c];
+        /* out of reach from the start: all supporters' money at the end is short */
+        if (g->supporters[j] * start_hi < reach[j])
+            out[j] = 1;
+        else
+            remaining[j] = 1;
+    }
+    for (int64_t r = 0; r < n_winners; r++) {
+        int64_t win = winners[r];
+        if (win < 0 || win >= m || !remaining[win]) {
+            fail(g, 0.0, 0.0);
+            goto done;
+        }
+        remaining[win] = 0;
+        double need = g->cost[win] + tol_of(g, win, top);
+        double total_a = total_of(g, win, g->lo_a, g->lo_a, MONEY_A);
+        double total_b = total_of(g, win, g->lo_b, g->lo_b, MONEY_A);
+        double up_a, up_b, down_a, down_b;
+        if (check(g, total_a - need, total_b - need) ||
+            upper(g, win, g->lo_a, top, hint_of(g, r, win, 0), total_a, &up_a) ||
+            upper(g, win, g->lo_b, top, hint_of(g, r, win, 1), total_b, &up_b))
+            goto done;
+        /* K from the upper roots' mean: the root of the ``hi`` money is a little below */
+        double mean = 0.5 * (up_a + up_b);
+        lower(g, win, top, hint_of(g, r, win, 2), &mean, &down_a, &down_b);
+        double scale = g->inv_unit[win] * (1 + 8 * UR);
+        double rho_a = up_a * scale, rho_b = up_b * scale;
+        double share = g->sigma_min[win] / (1 - 4 * UR) * (1 + 16 * UR);
+        int pinned = 1;
+        for (int64_t t = g->sup_ptr[win]; t < g->sup_ptr[win + 1] && pinned; t++) {
+            int64_t i = g->sup[t];
+            pinned = g->lo_a[i] >= share && g->lo_b[i] >= share;
+        }
+        /* every other project: beaten where its lower line is above, or out of reach, or
+         * (the winner's rho being surely its lowest) later in the exact order */
+        for (int64_t c = 0; c < m; c++) {
+            if (!remaining[c] || out[c])
+                continue;
+            if (low_a[c] > rho_a && low_b[c] > rho_b)
+                continue;
+            if (pinned && g->place[c] > g->place[win])
+                continue;
+            if (total_of(g, c, g->hi_a, g->hi_a, MONEY_A) < reach[c] &&
+                total_of(g, c, g->hi_b, g->hi_b, MONEY_A) < reach[c]) {
+                out[c] = 1; /* out of reach for good: money only shrinks */
+                remaining[c] = 0;
+                continue;
+            }
+            double scale_c = g->inv_unit[c] * (1 - 8 * UR);
+            /* K first from the winner's rho, then, if that line is not high enough, from c's
+             * own root */
+            double guess = 0.5 * (rho_a + rho_b) / g->inv_unit[c];
+            for (int attempt = 0; attempt < 2; attempt++) {
+                double fresh_a, fresh_b;
+                lower(g, c, top, hint_of(g, r, c, 2), attempt == 0 ? &guess : NULL, &fresh_a,
+                      &fresh_b);
+                fresh_a *= scale_c;
+                fresh_b *= scale_c;
+                if (fresh_a >= low_a[c] && fresh_b >= low_b[c]) {
+                    low_a[c] = fresh_a;
+                    low_b[c] = fresh_b;
+                }
+                if (low_a[c] > rho_a && low_b[c] > rho_b)
+                    break;
+            }
+            if (check(g, low_a[c] - rho_a, low_b[c] - rho_b))
+                goto done;
+        }
+        /* the supporters pay: upper money max(0, hi - down), lower lo - up or 0 */
+        double cut_a = down_a - margin, cut_b = down_b - margin;
+        double pay_a = up_a + margin, pay_b = up_b + margin;
+        for (int64_t t = g->sup_ptr[win]; t < g->sup_ptr[win + 1]; t++) {
+            int64_t i = g->sup[t];
+            double ha = g->hi_a[i] - cut_a, hb = g->hi_b[i] - cut_b;
+            double la = g->lo_a[i] - pay_a, lb = g->lo_b[i] - pay_b;
+            g->hi_a[i] = ha > 0 ? ha : 0.0;
+            g->hi_b[i] = hb > 0 ? hb : 0.0;
+            int keep = la + lb > 0 && (la < lb ? la : lb) >= -top;
+            g->lo_a[i] = keep ? la : 0.0;
+            g->lo_b[i] = keep ? lb : 0.0;
+        }
+    }
+    /* nothing else can be paid for: every project left is out of reach at both ends */
+    double worst = INFINITY, worst_a = 0.0, worst_b = 0.0;
+    for (int64_t c = 0; c < m; c++) {
+        if (!remaining[c] || out[c])
+            continue;
+        double gap_a = reach[c] - total_of(g, c, g->hi_a, g->hi_a, MONEY_A);
+        double gap_b = reach[c] - total_of(g, c, g->hi_b, g->hi_b, MONEY_A);
+        double least = gap_a < gap_b ? gap_a : gap_b;
+        if (least < worst) {
+            worst = least;
+            worst_a = gap_a;
+            worst_b = gap_b;
+        }
+    }
+    if (isfinite(worst) && check(g, worst_a, worst_b))
+        goto done;
+    status = 0;
+done:
+    free(low_a);
+    free(low_b);
+    free(reach);
+    free(out);
+    free(remaining);
+    return status;
+}
+
 /* ------------------------------------------------------------------ Python binding */
 
 typedef struct {
@@ -476,7 +802,7 @@ static PyObject *mesrun_run(PyObject *self, PyObject *args)
             goto fail;
     Py_ssize_t m = a[5].view.shape[0], nb = a[2].view.shape[0];
     Py_ssize_t pairs = a[1].view.shape[0], n_candidates = a[9].view.shape[0];
-    const Py_ssize_t expected[14] = {m + 1, -1, nb, nb + 1, pairs, m, m,
+    const Py_ssize_t expected[14] = {m + 1, -1, nb, nb + 1, -1, m, m,
                                      m, m, -1, m, m, nb, nb};
     for (int t = 0; t < 14; t++)
         if (expected[t] >= 0 && a[t].view.shape[0] != expected[t]) {
@@ -506,6 +832,21 @@ static PyObject *mesrun_run(PyObject *self, PyObject *args)
     for (Py_ssize_t c = 0; c < n_candidates; c++)
         if (candidates[c] < 0 || candidates[c] >= m) {
             PyErr_SetString(PyExc_ValueError, "candidates: a project index out of range");
+            goto fail;
+        }
+    const int64_t *sup_ballot = a[1].view.buf;
+    for (Py_ssize_t t = 0; t < pairs; t++)
+        if (sup_ballot[t] < 0 || sup_ballot[t] >= nb) {
+            PyErr_SetString(PyExc_ValueError, "sup_ballot: a ballot index out of range");
+            goto fail;
+        }
+    if (r.ballot_ptr[0] != 0 || r.ballot_ptr[nb] != a[4].view.shape[0]) {
+        PyErr_SetString(PyExc_ValueError, "ballot_ptr does not span ballot_proj");
+        goto fail;
+    }
+    for (Py_ssize_t t = 0; t < a[4].view.shape[0]; t++)
+        if (r.ballot_proj[t] < 0 || r.ballot_proj[t] >= m) {
+            PyErr_SetString(PyExc_ValueError, "ballot_proj: a project index out of range");
             goto fail;
         }
     size_t mm = (size_t)(m > 0 ? m : 1);
@@ -552,8 +893,117 @@ fail:
     return result;
 }
 
+PyDoc_STRVAR(prove_doc,
+"prove(sup_ptr, sup_ballot, weight, cost, inv_unit, sigma_min, rho_min, place, tol_scale,\n"
+"      supporters, candidates, hints, winners, start, end) -> share\n"
+"\n"
+"The band proof of budgeting.mes_band.Band for cost or cardinality satisfaction: 1.0 if MES\n"
+"funds exactly ``winners``, in that order, for every starting money in [start, end];\n"
+"otherwise the share of the interval on which the failing condition held (at most 0.999).\n"
+"``hints`` (float64, m * m * 3, NaN where none) keeps the roots found, for the next proof.");
+
+static PyObject *mesrun_prove(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *objs[13];
+    double start, end;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOOdd", &objs[0], &objs[1], &objs[2], &objs[3],
+                          &objs[4], &objs[5], &objs[6], &objs[7], &objs[8], &objs[9], &objs[10],
+                          &objs[11], &objs[12], &start, &end))
+        return NULL;
+    static const char *names[13] = {"sup_ptr", "sup_ballot", "weight", "cost", "inv_unit",
+                                     "sigma_min", "rho_min", "place", "tol_scale",
+                                     "supporters", "candidates", "hints", "winners"};
+    static const char kinds[13] = {'q', 'q', 'd', 'd', 'd', 'd', 'd',
+                                   'q', 'd', 'd', 'q', 'd', 'q'};
+    Arg a[13];
+    memset(a, 0, sizeof(a));
+    PyObject *result = NULL;
+    Band g;
+    memset(&g, 0, sizeof(g));
+    for (int t = 0; t < 13; t++)
+        if (get_array(objs[t], &a[t], kinds[t], t == 11, -1, names[t]) != 0)
+            goto fail;
+    Py_ssize_t m = a[3].view.shape[0], nb = a[2].view.shape[0];
+    Py_ssize_t pairs = a[1].view.shape[0];
+    const Py_ssize_t expected[13] = {m + 1, -1, nb, m, m, m, m, m, m, m, -1, m * m * 3, -1};
+    for (int t = 0; t < 13; t++)
+        if (expected[t] >= 0 && a[t].view.shape[0] != expected[t]) {
+            PyErr_Format(PyExc_ValueError, "%s: length %zd expected, not %zd", names[t],
+                         expected[t], a[t].view.shape[0]);
+            goto fail;
+        }
+    const int64_t *sup_ptr = a[0].view.buf, *sup = a[1].view.buf, *cands = a[10].view.buf;
+    if (sup_ptr[0] != 0 || sup_ptr[m] != pairs) {
+        PyErr_SetString(PyExc_ValueError, "sup_ptr does not span sup_ballot");
+        goto fail;
+    }
+    for (Py_ssize_t t = 0; t < pairs; t++)
+        if (sup[t] < 0 || sup[t] >= nb) {
+            PyErr_SetString(PyExc_ValueError, "sup_ballot: a ballot index out of range");
+            goto fail;
+        }
+    for (Py_ssize_t c = 0; c < a[10].view.shape[0]; c++)
+        if (cands[c] < 0 || cands[c] >= m) {
+            PyErr_SetString(PyExc_ValueError, "candidates: a project index out of range");
+            goto fail;
+        }
+    g.sup_ptr = sup_ptr;
+    g.sup = sup;
+    g.weight = a[2].view.buf;
+    g.cost = a[3].view.buf;
+    g.inv_unit = a[4].view.buf;
+    g.sigma_min = a[5].view.buf;
+    g.rho_min = a[6].view.buf;
+    g.place = a[7].view.buf;
+    g.tol_scale = a[8].view.buf;
+    g.supporters = a[9].view.buf;
+    g.candidates = cands;
+    g.n_candidates = a[10].view.shape[0];
+    g.hints = a[11].view.buf;
+    g.hint_rounds = m;
+    g.m = m;
+    g.nb = nb;
+    size_t size = sizeof(double) * (size_t)(nb > 0 ? nb : 1);
+    g.lo_a = malloc(size);
+    g.lo_b = malloc(size);
+    g.hi_a = malloc(size);
+    g.hi_b = malloc(size);
+    if (!g.lo_a || !g.lo_b || !g.hi_a || !g.hi_b) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    int status;
+    Py_BEGIN_ALLOW_THREADS
+    status = band_prove(&g, a[12].view.buf, a[12].view.shape[0], start, end);
+    Py_END_ALLOW_THREADS
+    if (status == -2) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    double share = 1.0;
+    if (status != 0) {
+        share = 0.0;
+        if (g.fail_start > 0 && 0 > g.fail_end)
+            share = g.fail_start / (g.fail_start - g.fail_end);
+        if (share > 0.999)
+            share = 0.999;
+    }
+    result = PyFloat_FromDouble(share);
+fail:
+    for (int t = 0; t < 13; t++)
+        if (a[t].held)
+            PyBuffer_Release(&a[t].view);
+    free(g.lo_a);
+    free(g.lo_b);
+    free(g.hi_a);
+    free(g.hi_b);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"run", mesrun_run, METH_VARARGS, run_doc},
+    {"prove", mesrun_prove, METH_VARARGS, prove_doc},
     {NULL, NULL, 0, NULL},
 };
 

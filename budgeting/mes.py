@@ -1728,7 +1728,7 @@ def _add1_record(
     saturated = max(0, math.ceil(_saturation(prep) - base))
     last = min(limit, saturated)
     free_cost = sum((prep.costs[j] for j in prep.free), Fraction(0))
-    band = Band(prep, rank) if prep.float_sums_exact else None
+    band = Band(prep, rank, _mesrun) if prep.float_sums_exact else None
     runs, proofs = 1, 0
     k = 0
     current = _run_record(prep, base, rank, exact=False)

@@ -59,6 +59,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
+from types import ModuleType
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
@@ -73,6 +74,7 @@ FloatArray = npt.NDArray[np.float64]
 _UR: Final = 2.0**-53  # unit roundoff of IEEE double precision
 _NEWTON_LIMIT: Final = 60
 _BUMPS: Final = (1e-9, 1e-7, 1e-5)  # relative steps above a float root
+_COMPILED_LIMIT: Final = 1024  # most projects for the compiled proof (its table of roots)
 
 
 class _FailedError(Exception):
@@ -104,7 +106,9 @@ class Band:
         The tie-break's rank of every project (lower is preferred).
     """
 
-    def __init__(self, prep: _Prepared, rank: Sequence[int]) -> None:
+    def __init__(
+        self, prep: _Prepared, rank: Sequence[int], compiled: ModuleType | None = None
+    ) -> None:
         self.p = prep
         m = prep.m
         self.uniform = prep.uniform
@@ -129,6 +133,26 @@ class Band:
         self.cost_f = np.array(prep.cost_f)
         self.supporters_f = np.array(prep.supporters, dtype=np.float64)
         self.hints: dict[tuple[int, int, int], float] = {}
+        # the same proof compiled (``budgeting/_mesrun.c``, cost and cardinality only), where
+        # the roots kept for the next proof fit in a table of m * m * 3
+        self.compiled = compiled if prep.uniform and m <= _COMPILED_LIMIT else None
+        self.arrays: tuple[npt.NDArray[np.int64] | FloatArray, ...] = ()
+        if self.compiled is not None:
+            sup_ptr, sup_ballot, weights = prep.compiled()[:3]
+            self.arrays = (
+                sup_ptr,
+                sup_ballot,
+                weights,
+                self.cost_f,
+                np.array(self.inv_unit),
+                np.array(self.sigma_min),
+                self.rho_min,
+                self.place,
+                self.tol_scale,
+                self.supporters_f,
+                np.array(prep.candidates, dtype=np.int64),
+                np.full(m * m * 3, np.nan),
+            )
         self.incidence = sparse.csr_matrix(
             (prep.weights_f[prep.pair_ballot], (prep.pair_proj, prep.pair_ballot)),
             shape=(m, prep.nb),
@@ -268,6 +292,9 @@ class Band:
             1.0 if proven; otherwise an estimate, between 0 and 1, of the share of the
             interval (from ``start``) on which the condition that failed still held.
         """
+        if self.compiled is not None:
+            chosen = np.array(winners, dtype=np.int64)
+            return float(self.compiled.prove(*self.arrays, chosen, float(start), float(end)))
         try:
             self._prove(winners, start, end)
         except _FailedError as failed:
