@@ -37,7 +37,7 @@ typedef struct {
 
 typedef struct {
     /* the election (read only) */
-    const int64_t *sup_ptr, *ballot_ptr, *ballot_proj, *rank, *q_num, *q_den;
+    const int64_t *sup_ptr, *near_ptr, *near, *rank, *q_num, *q_den;
     const double *weight, *cost, *unit;
     double b0f, eta, loose_eta;
     /* the run's state */
@@ -47,6 +47,7 @@ typedef struct {
     int64_t *touched;      /* clock when a project's supporters last paid */
     int64_t *eval_clock;   /* clock of the project's kept evaluation (-1: none) */
     Eval *evals;
+    double *gb, *gw, *ge;  /* the evaluated project's supporters' money, weight and error */
     int64_t clock;
 } Run;
 
@@ -102,17 +103,15 @@ static Entry heap_pop(Entry *heap, int64_t *size)
 /* Certified bounds where few supporters pay the full share (``_FastRun._loose``). */
 static int loose(const Run *r, int64_t j, double pay, double tol, Eval *ev)
 {
-    const int64_t *ids = r->sup + r->sup_ptr[j];
+    const double *gb = r->gb, *gw = r->gw, *ge = r->ge;
     int64_t n = r->sup_len[j];
     double cost = r->cost[j], unit = r->unit[j];
     double free_w = 0.0, kept = 0.0;
     for (int64_t t = 0; t < n; t++) {
-        int64_t i = ids[t];
-        double b = r->bb[i], w = r->weight[i];
-        if (b < pay)
-            kept += w * (b + r->berr[i]);
+        if (gb[t] < pay)
+            kept += gw[t] * (gb[t] + ge[t]);
         else
-            free_w += w;
+            free_w += gw[t];
     }
     double lower = 0.0;
     if (free_w > 0) {
@@ -126,11 +125,10 @@ static int loose(const Run *r, int64_t j, double pay, double tol, Eval *ev)
         upper *= 1 + r->loose_eta / LOOSE_STEPS;
         double f = 0.0;
         for (int64_t t = 0; t < n; t++) {
-            int64_t i = ids[t];
-            double low = r->bb[i] - r->berr[i];
+            double low = gb[t] - ge[t];
             if (low < 0)
                 low = 0.0;
-            f += r->weight[i] * (low < upper ? low : upper);
+            f += gw[t] * (low < upper ? low : upper);
         }
         found = f >= cost + 2 * tol;
     }
@@ -145,10 +143,12 @@ static int loose(const Run *r, int64_t j, double pay, double tol, Eval *ev)
     return EVAL_OK;
 }
 
-/* Certified float rho of project ``j`` (``_FastRun._evaluate`` and ``_newton_uniform``). */
+/* Certified float rho of project ``j`` (``_FastRun._evaluate`` and ``_newton_uniform``).
+ * Its supporters' money, weight and error are gathered into ``gb``, ``gw``, ``ge`` first. */
 static int evaluate(Run *r, int64_t j, double start, Eval *ev)
 {
     int64_t *ids = r->sup + r->sup_ptr[j];
+    double *gb = r->gb, *gw = r->gw, *ge = r->ge;
     int64_t n = 0;
     double money = 0.0, err_sum = 0.0, weight = 0.0;
     for (int64_t t = 0; t < r->sup_len[j]; t++) {
@@ -156,10 +156,14 @@ static int evaluate(Run *r, int64_t j, double start, Eval *ev)
         double b = r->bb[i];
         if (b == 0.0)
             continue; /* a float 0 is exact: this voter ran out for good */
-        ids[n++] = i;
-        double w = r->weight[i];
+        double w = r->weight[i], e = r->berr[i];
+        ids[n] = i;
+        gb[n] = b;
+        gw[n] = w;
+        ge[n] = e;
+        n++;
         money += w * b;
-        err_sum += w * r->berr[i];
+        err_sum += w * e;
         weight += w;
     }
     r->sup_len[j] = n;
@@ -178,22 +182,21 @@ static int evaluate(Run *r, int64_t j, double start, Eval *ev)
     double f = 0.0;
     int converged = 0;
     for (int it = 0; it < NEWTON_LIMIT; it++) {
+        double s = 0.0; /* the slope: the weight of those who can pay ``pay`` */
         f = 0.0;
         for (int64_t t = 0; t < n; t++) {
-            int64_t i = ids[t];
-            double b = r->bb[i];
-            f += r->weight[i] * (b < pay ? b : pay);
+            double b = gb[t], w = gw[t];
+            if (b >= pay) {
+                f += w * pay;
+                s += w;
+            } else {
+                f += w * b;
+            }
         }
         double gap = cost - f;
         if (gap <= tol) {
             converged = 1;
             break;
-        }
-        double s = 0.0;
-        for (int64_t t = 0; t < n; t++) {
-            int64_t i = ids[t];
-            if (r->bb[i] >= pay)
-                s += r->weight[i];
         }
         if (s <= 0)
             return EVAL_UNCERTAIN;
@@ -205,23 +208,18 @@ static int evaluate(Run *r, int64_t j, double start, Eval *ev)
     double base = fabs(cost - f) + tol;
     double resid = base + err_sum;
     double sure = 0.0;
-    for (int64_t t = 0; t < n; t++) {
-        int64_t i = ids[t];
-        if (r->bb[i] >= (pay * (1 + r->eta) + r->berr[i]) * (1 + 2 * UR))
-            sure += r->weight[i];
-    }
+    for (int64_t t = 0; t < n; t++)
+        if (gb[t] >= (pay * (1 + r->eta) + ge[t]) * (1 + 2 * UR))
+            sure += gw[t];
     if (sure <= 0)
         return EVAL_UNCERTAIN;
     double delta = resid / sure;
     if (delta > r->eta * pay) {
         /* tighter: only voters who may be short of their share carry error */
         double short_err = 0.0;
-        for (int64_t t = 0; t < n; t++) {
-            int64_t i = ids[t];
-            double e = r->berr[i];
-            if (r->bb[i] < pay + e)
-                short_err += r->weight[i] * e;
-        }
+        for (int64_t t = 0; t < n; t++)
+            if (gb[t] < pay + ge[t])
+                short_err += gw[t] * ge[t];
         delta = (base + short_err) / sure;
         if (delta > r->eta * pay)
             return loose(r, j, pay, tol, ev);
@@ -301,9 +299,10 @@ static int pay_float(Run *r, int64_t j, const Eval *ev)
             r->bb[i] = left > TINY ? left : TINY;
             r->berr[i] = e + grow;
         }
-        for (int64_t p = r->ballot_ptr[i]; p < r->ballot_ptr[i + 1]; p++)
-            r->touched[r->ballot_proj[p]] = r->clock;
     }
+    /* the projects sharing a ballot with j: their supporters' money may have changed */
+    for (int64_t p = r->near_ptr[j]; p < r->near_ptr[j + 1]; p++)
+        r->touched[r->near[p]] = r->clock;
     return EVAL_OK;
 }
 
@@ -478,6 +477,21 @@ static double money_sum(const Band *g, int64_t j, const double *a, const double 
     return value;
 }
 
+/* sum w a and sum w b over j's supporters, in one pass */
+static void totals(const Band *g, int64_t j, const double *a, const double *b, double *sum_a,
+                   double *sum_b)
+{
+    double ta = 0.0, tb = 0.0;
+    for (int64_t t = g->sup_ptr[j]; t < g->sup_ptr[j + 1]; t++) {
+        int64_t i = g->sup[t];
+        double w = g->weight[i];
+        ta += w * a[i];
+        tb += w * b[i];
+    }
+    *sum_a = ta;
+    *sum_b = tb;
+}
+
 static double total_of(const Band *g, int64_t j, const double *a, const double *b, int which)
 {
     double total = 0.0;
@@ -573,8 +587,8 @@ static void lower(Band *g, int64_t j, double top, double *hint, const double *gu
     double free_w = 0.0, capped_a = 0.0, capped_b = 0.0;
     for (int64_t t = g->sup_ptr[j]; t < g->sup_ptr[j + 1]; t++) {
         int64_t i = g->sup[t];
-        double w = g->weight[i];
-        if (band_money(a, b, which, i) < sigma) {
+        double w = g->weight[i], x = which == MONEY_B ? b[i] : 0.5 * (a[i] + b[i]);
+        if (x < sigma) {
             capped_a += w * a[i];
             capped_b += w * b[i];
         } else {
@@ -641,8 +655,8 @@ static int band_prove(Band *g, const int64_t *winners, int64_t n_winners, double
         }
         remaining[win] = 0;
         double need = g->cost[win] + tol_of(g, win, top);
-        double total_a = total_of(g, win, g->lo_a, g->lo_a, MONEY_A);
-        double total_b = total_of(g, win, g->lo_b, g->lo_b, MONEY_A);
+        double total_a, total_b;
+        totals(g, win, g->lo_a, g->lo_b, &total_a, &total_b);
         double up_a, up_b, down_a, down_b;
         if (check(g, total_a - need, total_b - need) ||
             upper(g, win, g->lo_a, top, hint_of(g, r, win, 0), total_a, &up_a) ||
@@ -668,8 +682,9 @@ static int band_prove(Band *g, const int64_t *winners, int64_t n_winners, double
                 continue;
             if (pinned && g->place[c] > g->place[win])
                 continue;
-            if (total_of(g, c, g->hi_a, g->hi_a, MONEY_A) < reach[c] &&
-                total_of(g, c, g->hi_b, g->hi_b, MONEY_A) < reach[c]) {
+            double have_a, have_b;
+            totals(g, c, g->hi_a, g->hi_b, &have_a, &have_b);
+            if (have_a < reach[c] && have_b < reach[c]) {
                 out[c] = 1; /* out of reach for good: money only shrinks */
                 remaining[c] = 0;
                 continue;
@@ -713,8 +728,9 @@ static int band_prove(Band *g, const int64_t *winners, int64_t n_winners, double
     for (int64_t c = 0; c < m; c++) {
         if (!remaining[c] || out[c])
             continue;
-        double gap_a = reach[c] - total_of(g, c, g->hi_a, g->hi_a, MONEY_A);
-        double gap_b = reach[c] - total_of(g, c, g->hi_b, g->hi_b, MONEY_A);
+        double have_a, have_b;
+        totals(g, c, g->hi_a, g->hi_b, &have_a, &have_b);
+        double gap_a = reach[c] - have_a, gap_b = reach[c] - have_b;
         double least = gap_a < gap_b ? gap_a : gap_b;
         if (least < worst) {
             worst = least;
@@ -736,22 +752,26 @@ done:
 
 /* ------------------------------------------------------------------ Python binding */
 
-typedef struct {
-    Py_buffer view;
-    int held;
-} Arg;
+/* whether every one of ``n`` indices is in [0, limit) (negative ones wrap to huge) */
+static int all_below(const int64_t *values, Py_ssize_t n, Py_ssize_t limit)
+{
+    uint64_t bad = 0;
+    for (Py_ssize_t t = 0; t < n; t++)
+        bad |= (uint64_t)values[t] >= (uint64_t)limit;
+    return bad == 0;
+}
 
-static int get_array(PyObject *obj, Arg *arg, char kind, int writable, Py_ssize_t length,
+/* A 1-d C-contiguous buffer of float64 ('d') or int64 ('q'), of ``length`` items (-1: any). */
+static int get_array(PyObject *obj, Py_buffer *view, char kind, int writable, Py_ssize_t length,
                      const char *name)
 {
     int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(obj, &arg->view, flags) != 0)
+    if (PyObject_GetBuffer(obj, view, flags) != 0)
         return -1;
-    arg->held = 1;
-    const char *format = arg->view.format ? arg->view.format : "B";
+    const char *format = view->format ? view->format : "B";
     if (format[0] == '<' || format[0] == '=' || format[0] == '@')
         format++;
-    int ok = arg->view.itemsize == 8 && arg->view.ndim == 1 &&
+    int ok = view->itemsize == 8 && view->ndim == 1 &&
              (kind == 'd' ? strcmp(format, "d") == 0
                           : (strcmp(format, "l") == 0 || strcmp(format, "q") == 0));
     if (!ok) {
@@ -759,116 +779,209 @@ static int get_array(PyObject *obj, Arg *arg, char kind, int writable, Py_ssize_
                      kind == 'd' ? "float64" : "int64");
         return -1;
     }
-    if (length >= 0 && arg->view.shape[0] != length) {
+    if (length >= 0 && view->shape[0] != length) {
         PyErr_Format(PyExc_ValueError, "%s: length %zd expected, not %zd", name, length,
-                     arg->view.shape[0]);
+                     view->shape[0]);
         return -1;
     }
     return 0;
 }
 
+/* ``Supporters(sup_ptr, sup_ballot, n_ballots)``: each project's supporting ballots, checked
+ * once (every index in range) and kept for the runs and proofs of one election. */
+typedef struct {
+    PyObject_HEAD
+    Py_buffer ptr, ballots;
+    Py_ssize_t m, nb;
+} Supporters;
+
+static void supporters_release(Supporters *self)
+{
+    PyBuffer_Release(&self->ptr);
+    PyBuffer_Release(&self->ballots);
+    memset(&self->ptr, 0, sizeof(Py_buffer));
+    memset(&self->ballots, 0, sizeof(Py_buffer));
+    self->m = -1;
+}
+
+static void supporters_dealloc(Supporters *self)
+{
+    supporters_release(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int supporters_init(Supporters *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *ptr, *ballots;
+    Py_ssize_t nb;
+    if (kwds && PyDict_Size(kwds)) {
+        PyErr_SetString(PyExc_TypeError, "Supporters takes no keyword arguments");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(args, "OOn", &ptr, &ballots, &nb))
+        return -1;
+    supporters_release(self);
+    if (get_array(ptr, &self->ptr, 'q', 0, -1, "sup_ptr") != 0 ||
+        get_array(ballots, &self->ballots, 'q', 0, -1, "sup_ballot") != 0)
+        goto fail;
+    Py_ssize_t m = self->ptr.shape[0] - 1, pairs = self->ballots.shape[0];
+    const int64_t *p = self->ptr.buf;
+    int ok = m >= 0 && nb >= 0 && p[0] == 0 && p[m] == pairs;
+    for (Py_ssize_t j = 0; ok && j < m; j++)
+        ok = p[j] <= p[j + 1];
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "sup_ptr: not a rising list from 0 to len(sup_ballot)");
+        goto fail;
+    }
+    if (!all_below(self->ballots.buf, pairs, nb)) {
+        PyErr_SetString(PyExc_ValueError, "sup_ballot: a ballot index out of range");
+        goto fail;
+    }
+    self->m = m;
+    self->nb = nb;
+    return 0;
+fail:
+    supporters_release(self);
+    return -1;
+}
+
+static PyTypeObject SupportersType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "budgeting._mesrun.Supporters",
+    .tp_doc = PyDoc_STR("Supporters(sup_ptr, sup_ballot, n_ballots): each project's "
+                        "supporting ballots (int64 arrays), checked once."),
+    .tp_basicsize = sizeof(Supporters),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)supporters_init,
+    .tp_dealloc = (destructor)supporters_dealloc,
+};
+
+static Supporters *get_supporters(PyObject *obj)
+{
+    if (!PyObject_TypeCheck(obj, &SupportersType) || ((Supporters *)obj)->m < 0) {
+        PyErr_SetString(PyExc_TypeError, "supporters: a Supporters object expected");
+        return NULL;
+    }
+    return (Supporters *)obj;
+}
+
+/* The arrays of one call: fetched with their kind and expected length, released together. */
+typedef struct {
+    Py_buffer views[16];
+    int held;
+} Views;
+
+static int fetch(Views *v, PyObject **objs, const char *kinds, const Py_ssize_t *lengths,
+                 const char *const *names, int count, int writable_from)
+{
+    for (int t = 0; t < count; t++) {
+        if (get_array(objs[t], &v->views[t], kinds[t], t >= writable_from, lengths[t],
+                      names[t]) != 0) {
+            if (v->views[t].obj)
+                PyBuffer_Release(&v->views[t]);
+            return -1;
+        }
+        v->held = t + 1;
+    }
+    return 0;
+}
+
+static void release(Views *v)
+{
+    for (int t = 0; t < v->held; t++)
+        PyBuffer_Release(&v->views[t]);
+    v->held = 0;
+}
+
 PyDoc_STRVAR(run_doc,
-"run(sup_ptr, sup_ballot, weight, ballot_ptr, ballot_proj, cost, unit, stale, rank,\n"
-"    candidates, q_num, q_den, b0, eta, loose_eta, bb, berr) -> (certified, winners)\n"
+"run(supporters, weight, near_ptr, near, cost, unit, stale, rank, candidates, q_num, q_den,\n"
+"    b0, eta, loose_eta, bb, berr) -> (certified, winners)\n"
 "\n"
 "One float run of MES with cost or cardinality satisfaction (see the C source and\n"
-"budgeting.mes._compiled_run). ``bb`` and ``berr`` (float64, one per ballot, filled with the\n"
-"starting money and its error bound) hold each ballot's float money and error bound\n"
-"afterwards. ``certified`` is False when a decision could not be certified; ``winners`` then\n"
-"lists the projects certified before it.");
+"budgeting.mes._compiled_run). ``near_ptr``, ``near``: per project, the projects that share\n"
+"a ballot with it. ``bb`` and ``berr`` (float64, one per ballot, filled with the starting\n"
+"money and its error bound) hold each ballot's float money and error bound afterwards.\n"
+"``certified`` is False when a decision could not be certified; ``winners`` then lists the\n"
+"projects certified before it.");
 
 static PyObject *mesrun_run(PyObject *self, PyObject *args)
 {
     (void)self;
-    PyObject *objs[15];
+    PyObject *sup_obj, *objs[12];
     double b0f, eta, loose_eta;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOdddOO", &objs[0], &objs[1], &objs[2], &objs[3],
-                          &objs[4], &objs[5], &objs[6], &objs[7], &objs[8], &objs[9], &objs[10],
-                          &objs[11], &b0f, &eta, &loose_eta, &objs[12], &objs[13]))
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOdddOO", &sup_obj, &objs[0], &objs[1], &objs[2],
+                          &objs[3], &objs[4], &objs[5], &objs[6], &objs[7], &objs[8], &objs[9],
+                          &b0f, &eta, &loose_eta, &objs[10], &objs[11]))
         return NULL;
-    static const char *names[14] = {"sup_ptr", "sup_ballot", "weight", "ballot_ptr",
-                                     "ballot_proj", "cost", "unit", "stale", "rank",
-                                     "candidates", "q_num", "q_den", "bb", "berr"};
-    static const char kinds[14] = {'q', 'q', 'd', 'q', 'q', 'd', 'd',
-                                   'd', 'q', 'q', 'q', 'q', 'd', 'd'};
-    Arg a[14];
-    memset(a, 0, sizeof(a));
+    Supporters *sup = get_supporters(sup_obj);
+    if (!sup)
+        return NULL;
+    Py_ssize_t m = sup->m, nb = sup->nb, pairs = sup->ballots.shape[0];
+    static const char *const names[12] = {"weight", "near_ptr", "near", "cost", "unit",
+                                          "stale", "rank", "candidates", "q_num", "q_den",
+                                          "bb", "berr"};
+    static const char kinds[12] = {'d', 'q', 'q', 'd', 'd', 'd', 'q', 'q', 'q', 'q', 'd', 'd'};
+    const Py_ssize_t lengths[12] = {nb, m + 1, -1, m, m, m, m, -1, m, m, nb, nb};
+    Views v;
+    memset(&v, 0, sizeof(v));
     PyObject *result = NULL;
     Run r;
     memset(&r, 0, sizeof(r));
     int64_t *winners = NULL;
-    for (int t = 0; t < 14; t++)
-        if (get_array(objs[t], &a[t], kinds[t], t >= 12, -1, names[t]) != 0)
-            goto fail;
-    Py_ssize_t m = a[5].view.shape[0], nb = a[2].view.shape[0];
-    Py_ssize_t pairs = a[1].view.shape[0], n_candidates = a[9].view.shape[0];
-    const Py_ssize_t expected[14] = {m + 1, -1, nb, nb + 1, -1, m, m,
-                                     m, m, -1, m, m, nb, nb};
-    for (int t = 0; t < 14; t++)
-        if (expected[t] >= 0 && a[t].view.shape[0] != expected[t]) {
-            PyErr_Format(PyExc_ValueError, "%s: length %zd expected, not %zd", names[t],
-                         expected[t], a[t].view.shape[0]);
-            goto fail;
-        }
-    r.sup_ptr = a[0].view.buf;
-    r.weight = a[2].view.buf;
-    r.ballot_ptr = a[3].view.buf;
-    r.ballot_proj = a[4].view.buf;
-    r.cost = a[5].view.buf;
-    r.unit = a[6].view.buf;
-    r.rank = a[8].view.buf;
-    r.q_num = a[10].view.buf;
-    r.q_den = a[11].view.buf;
-    r.bb = a[12].view.buf;
-    r.berr = a[13].view.buf;
+    if (fetch(&v, objs, kinds, lengths, names, 12, 10) != 0)
+        goto fail;
+    r.sup_ptr = sup->ptr.buf;
+    r.weight = v.views[0].buf;
+    r.near_ptr = v.views[1].buf;
+    r.near = v.views[2].buf;
+    r.cost = v.views[3].buf;
+    r.unit = v.views[4].buf;
+    r.rank = v.views[6].buf;
+    r.q_num = v.views[8].buf;
+    r.q_den = v.views[9].buf;
+    r.bb = v.views[10].buf;
+    r.berr = v.views[11].buf;
     r.b0f = b0f;
     r.eta = eta;
     r.loose_eta = loose_eta;
-    const int64_t *sup_ptr = r.sup_ptr, *candidates = a[9].view.buf;
-    if (sup_ptr[0] != 0 || sup_ptr[m] != pairs) {
-        PyErr_SetString(PyExc_ValueError, "sup_ptr does not span sup_ballot");
+    const int64_t *candidates = v.views[7].buf;
+    Py_ssize_t n_candidates = v.views[7].shape[0], n_near = v.views[2].shape[0];
+    int ok = r.near_ptr[0] == 0 && r.near_ptr[m] == n_near;
+    for (Py_ssize_t j = 0; ok && j < m; j++)
+        ok = r.near_ptr[j] <= r.near_ptr[j + 1];
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "near_ptr: not a rising list from 0 to len(near)");
         goto fail;
     }
-    for (Py_ssize_t c = 0; c < n_candidates; c++)
-        if (candidates[c] < 0 || candidates[c] >= m) {
-            PyErr_SetString(PyExc_ValueError, "candidates: a project index out of range");
-            goto fail;
-        }
-    const int64_t *sup_ballot = a[1].view.buf;
-    for (Py_ssize_t t = 0; t < pairs; t++)
-        if (sup_ballot[t] < 0 || sup_ballot[t] >= nb) {
-            PyErr_SetString(PyExc_ValueError, "sup_ballot: a ballot index out of range");
-            goto fail;
-        }
-    if (r.ballot_ptr[0] != 0 || r.ballot_ptr[nb] != a[4].view.shape[0]) {
-        PyErr_SetString(PyExc_ValueError, "ballot_ptr does not span ballot_proj");
+    if (!all_below(r.near, n_near, m) || !all_below(candidates, n_candidates, m)) {
+        PyErr_SetString(PyExc_ValueError, "near, candidates: a project index out of range");
         goto fail;
     }
-    for (Py_ssize_t t = 0; t < a[4].view.shape[0]; t++)
-        if (r.ballot_proj[t] < 0 || r.ballot_proj[t] >= m) {
-            PyErr_SetString(PyExc_ValueError, "ballot_proj: a project index out of range");
-            goto fail;
-        }
-    size_t mm = (size_t)(m > 0 ? m : 1);
+    size_t mm = (size_t)(m > 0 ? m : 1), scratch = sizeof(double) * (size_t)(nb > 0 ? nb : 1);
     r.sup = malloc(sizeof(int64_t) * (size_t)(pairs > 0 ? pairs : 1));
     r.sup_len = malloc(sizeof(int64_t) * mm);
     r.touched = calloc(mm, sizeof(int64_t));
     r.eval_clock = malloc(sizeof(int64_t) * mm);
     r.evals = calloc(mm, sizeof(Eval));
+    r.gb = malloc(scratch);
+    r.gw = malloc(scratch);
+    r.ge = malloc(scratch);
     winners = malloc(sizeof(int64_t) * (size_t)(n_candidates > 0 ? n_candidates : 1));
-    if (!r.sup || !r.sup_len || !r.touched || !r.eval_clock || !r.evals || !winners) {
+    if (!r.sup || !r.sup_len || !r.touched || !r.eval_clock || !r.evals || !r.gb || !r.gw ||
+        !r.ge || !winners) {
         PyErr_NoMemory();
         goto fail;
     }
-    memcpy(r.sup, a[1].view.buf, sizeof(int64_t) * (size_t)pairs);
+    memcpy(r.sup, sup->ballots.buf, sizeof(int64_t) * (size_t)pairs);
     for (Py_ssize_t j = 0; j < m; j++) {
-        r.sup_len[j] = sup_ptr[j + 1] - sup_ptr[j];
+        r.sup_len[j] = r.sup_ptr[j + 1] - r.sup_ptr[j];
         r.eval_clock[j] = -1;
     }
     int64_t n_winners = 0;
     int status;
     Py_BEGIN_ALLOW_THREADS
-    status = run_mes(&r, m, candidates, n_candidates, a[7].view.buf, winners, &n_winners);
+    status = run_mes(&r, m, candidates, n_candidates, v.views[5].buf, winners, &n_winners);
     Py_END_ALLOW_THREADS
     if (status < 0) {
         PyErr_NoMemory();
@@ -877,25 +990,32 @@ static PyObject *mesrun_run(PyObject *self, PyObject *args)
     PyObject *list = PyList_New((Py_ssize_t)n_winners);
     if (!list)
         goto fail;
-    for (int64_t t = 0; t < n_winners; t++)
-        PyList_SET_ITEM(list, (Py_ssize_t)t, PyLong_FromLongLong(winners[t]));
+    for (int64_t t = 0; t < n_winners; t++) {
+        PyObject *item = PyLong_FromLongLong(winners[t]);
+        if (!item) {
+            Py_DECREF(list);
+            goto fail;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)t, item);
+    }
     result = Py_BuildValue("(ON)", status == 1 ? Py_True : Py_False, list);
 fail:
-    for (int t = 0; t < 14; t++)
-        if (a[t].held)
-            PyBuffer_Release(&a[t].view);
+    release(&v);
     free(r.sup);
     free(r.sup_len);
     free(r.touched);
     free(r.eval_clock);
     free(r.evals);
+    free(r.gb);
+    free(r.gw);
+    free(r.ge);
     free(winners);
     return result;
 }
 
 PyDoc_STRVAR(prove_doc,
-"prove(sup_ptr, sup_ballot, weight, cost, inv_unit, sigma_min, rho_min, place, tol_scale,\n"
-"      supporters, candidates, hints, winners, start, end) -> share\n"
+"prove(supporters, weight, cost, inv_unit, sigma_min, rho_min, place, tol_scale,\n"
+"      supporters_f, candidates, hints, winners, start, end) -> share\n"
 "\n"
 "The band proof of budgeting.mes_band.Band for cost or cardinality satisfaction: 1.0 if MES\n"
 "funds exactly ``winners``, in that order, for every starting money in [start, end];\n"
@@ -905,62 +1025,49 @@ PyDoc_STRVAR(prove_doc,
 static PyObject *mesrun_prove(PyObject *self, PyObject *args)
 {
     (void)self;
-    PyObject *objs[13];
+    PyObject *sup_obj, *objs[11];
     double start, end;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOOdd", &objs[0], &objs[1], &objs[2], &objs[3],
-                          &objs[4], &objs[5], &objs[6], &objs[7], &objs[8], &objs[9], &objs[10],
-                          &objs[11], &objs[12], &start, &end))
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOdd", &sup_obj, &objs[0], &objs[1], &objs[2],
+                          &objs[3], &objs[4], &objs[5], &objs[6], &objs[7], &objs[8], &objs[9],
+                          &objs[10], &start, &end))
         return NULL;
-    static const char *names[13] = {"sup_ptr", "sup_ballot", "weight", "cost", "inv_unit",
-                                     "sigma_min", "rho_min", "place", "tol_scale",
-                                     "supporters", "candidates", "hints", "winners"};
-    static const char kinds[13] = {'q', 'q', 'd', 'd', 'd', 'd', 'd',
-                                   'q', 'd', 'd', 'q', 'd', 'q'};
-    Arg a[13];
-    memset(a, 0, sizeof(a));
+    Supporters *sup = get_supporters(sup_obj);
+    if (!sup)
+        return NULL;
+    Py_ssize_t m = sup->m, nb = sup->nb;
+    /* the hints come last: the only array written */
+    PyObject *ordered[11] = {objs[0], objs[1], objs[2], objs[3], objs[4], objs[5],
+                             objs[6], objs[7], objs[8], objs[10], objs[9]};
+    static const char *const names[11] = {"weight", "cost", "inv_unit", "sigma_min",
+                                          "rho_min", "place", "tol_scale", "supporters_f",
+                                          "candidates", "winners", "hints"};
+    static const char kinds[11] = {'d', 'd', 'd', 'd', 'd', 'q', 'd', 'd', 'q', 'q', 'd'};
+    const Py_ssize_t lengths[11] = {nb, m, m, m, m, m, m, m, -1, -1, m * m * 3};
+    Views v;
+    memset(&v, 0, sizeof(v));
     PyObject *result = NULL;
     Band g;
     memset(&g, 0, sizeof(g));
-    for (int t = 0; t < 13; t++)
-        if (get_array(objs[t], &a[t], kinds[t], t == 11, -1, names[t]) != 0)
-            goto fail;
-    Py_ssize_t m = a[3].view.shape[0], nb = a[2].view.shape[0];
-    Py_ssize_t pairs = a[1].view.shape[0];
-    const Py_ssize_t expected[13] = {m + 1, -1, nb, m, m, m, m, m, m, m, -1, m * m * 3, -1};
-    for (int t = 0; t < 13; t++)
-        if (expected[t] >= 0 && a[t].view.shape[0] != expected[t]) {
-            PyErr_Format(PyExc_ValueError, "%s: length %zd expected, not %zd", names[t],
-                         expected[t], a[t].view.shape[0]);
-            goto fail;
-        }
-    const int64_t *sup_ptr = a[0].view.buf, *sup = a[1].view.buf, *cands = a[10].view.buf;
-    if (sup_ptr[0] != 0 || sup_ptr[m] != pairs) {
-        PyErr_SetString(PyExc_ValueError, "sup_ptr does not span sup_ballot");
+    if (fetch(&v, ordered, kinds, lengths, names, 11, 10) != 0)
+        goto fail;
+    const int64_t *cands = v.views[8].buf;
+    if (!all_below(cands, v.views[8].shape[0], m)) {
+        PyErr_SetString(PyExc_ValueError, "candidates: a project index out of range");
         goto fail;
     }
-    for (Py_ssize_t t = 0; t < pairs; t++)
-        if (sup[t] < 0 || sup[t] >= nb) {
-            PyErr_SetString(PyExc_ValueError, "sup_ballot: a ballot index out of range");
-            goto fail;
-        }
-    for (Py_ssize_t c = 0; c < a[10].view.shape[0]; c++)
-        if (cands[c] < 0 || cands[c] >= m) {
-            PyErr_SetString(PyExc_ValueError, "candidates: a project index out of range");
-            goto fail;
-        }
-    g.sup_ptr = sup_ptr;
-    g.sup = sup;
-    g.weight = a[2].view.buf;
-    g.cost = a[3].view.buf;
-    g.inv_unit = a[4].view.buf;
-    g.sigma_min = a[5].view.buf;
-    g.rho_min = a[6].view.buf;
-    g.place = a[7].view.buf;
-    g.tol_scale = a[8].view.buf;
-    g.supporters = a[9].view.buf;
+    g.sup_ptr = sup->ptr.buf;
+    g.sup = sup->ballots.buf;
+    g.weight = v.views[0].buf;
+    g.cost = v.views[1].buf;
+    g.inv_unit = v.views[2].buf;
+    g.sigma_min = v.views[3].buf;
+    g.rho_min = v.views[4].buf;
+    g.place = v.views[5].buf;
+    g.tol_scale = v.views[6].buf;
+    g.supporters = v.views[7].buf;
     g.candidates = cands;
-    g.n_candidates = a[10].view.shape[0];
-    g.hints = a[11].view.buf;
+    g.n_candidates = v.views[8].shape[0];
+    g.hints = v.views[10].buf;
     g.hint_rounds = m;
     g.m = m;
     g.nb = nb;
@@ -975,7 +1082,7 @@ static PyObject *mesrun_prove(PyObject *self, PyObject *args)
     }
     int status;
     Py_BEGIN_ALLOW_THREADS
-    status = band_prove(&g, a[12].view.buf, a[12].view.shape[0], start, end);
+    status = band_prove(&g, v.views[9].buf, v.views[9].shape[0], start, end);
     Py_END_ALLOW_THREADS
     if (status == -2) {
         PyErr_NoMemory();
@@ -991,9 +1098,7 @@ static PyObject *mesrun_prove(PyObject *self, PyObject *args)
     }
     result = PyFloat_FromDouble(share);
 fail:
-    for (int t = 0; t < 13; t++)
-        if (a[t].held)
-            PyBuffer_Release(&a[t].view);
+    release(&v);
     free(g.lo_a);
     free(g.lo_b);
     free(g.hi_a);
@@ -1009,11 +1114,22 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_mesrun",
-    "Compiled float runs of the Method of Equal Shares (see budgeting.mes).", -1, methods,
-    NULL, NULL, NULL, NULL,
+    "Compiled float runs and band proofs of the Method of Equal Shares (see budgeting.mes).",
+    -1, methods, NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__mesrun(void)
 {
-    return PyModule_Create(&module);
+    if (PyType_Ready(&SupportersType) < 0)
+        return NULL;
+    PyObject *mod = PyModule_Create(&module);
+    if (!mod)
+        return NULL;
+    Py_INCREF(&SupportersType);
+    if (PyModule_AddObject(mod, "Supporters", (PyObject *)&SupportersType) < 0) {
+        Py_DECREF(&SupportersType);
+        Py_DECREF(mod);
+        return NULL;
+    }
+    return mod;
 }

@@ -132,6 +132,7 @@ from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
+from scipy import sparse
 from threadpoolctl import threadpool_limits
 
 from budgeting.election import Election, Explanation, Outcome, TieBreak, VoteType
@@ -397,7 +398,7 @@ class _Prepared:
         self.candidates = [j for j in range(m) if self.costs[j] > 0 and self.utility[j] > 0]
         self.free = [j for j in range(m) if self.costs[j] == 0 and self.utility[j] > 0]
         self._neighbours: dict[int, IntArray] = {}
-        self._compiled: tuple[npt.NDArray[np.int64] | FloatArray, ...] | None = None
+        self._compiled: tuple[object, ...] | None = None
         # exact lower bound of rho: nobody short of money
         self.rho_min = [
             self.costs[j] / self.utility[j] if self.utility[j] > 0 else Fraction(0)
@@ -405,26 +406,34 @@ class _Prepared:
         ]
         self.rho_min_f = [float(r) * (1 - 4 * _UR) for r in self.rho_min]
 
-    def compiled(self) -> tuple[npt.NDArray[np.int64] | FloatArray, ...]:
-        """The arrays :func:`_compiled_run` passes to ``_mesrun.run``; built once.
+    def compiled(self) -> tuple[object, ...]:
+        """What :func:`_compiled_run` passes to ``_mesrun.run``; built once.
 
-        Supporters per project (``sup_ptr``, ``sup_ballot``), the ballots' weights, projects per
-        ballot (``indptr``, ``pair_proj``), float cost, unit and lowest rho, the candidates, and
+        The supporters of each project (``_mesrun.Supporters``, checked once), the ballots'
+        weights, the projects
+        that share a ballot with each (``near_ptr``, ``near``), float cost, unit and lowest rho,
+        the candidates, and
         ``cost / unit`` as a fraction ``q_num / q_den`` (``q_den = 0`` where it does not fit in
         36 bits: ties of known rho are then left to the exact run)."""
         if self._compiled is None:
+            assert _mesrun is not None
             sizes = np.array([len(s) for s in self.sup], dtype=np.int64)
             sup_ptr = np.zeros(self.m + 1, dtype=np.int64)
             np.cumsum(sizes, out=sup_ptr[1:])
             sup_ballot = np.concatenate([*self.sup, np.zeros(0, dtype=np.int64)])
             q = [c / u if u else Fraction(0) for c, u in zip(self.costs, self.unit, strict=True)]
+            incidence = sparse.csr_matrix(
+                (np.ones(len(self.pair_proj)), (self.pair_proj, self.pair_ballot)),
+                shape=(self.m, self.nb),
+            )
+            near = (incidence @ incidence.T).tocsr()
+            near.sort_indices()
             fitting = [r if r.numerator < 2**36 and r.denominator < 2**36 else None for r in q]
             self._compiled = (
-                sup_ptr,
-                sup_ballot.astype(np.int64),
+                _mesrun.Supporters(sup_ptr, sup_ballot.astype(np.int64), self.nb),
                 self.weights_f,
-                self.indptr,
-                self.pair_proj,
+                near.indptr.astype(np.int64),
+                near.indices.astype(np.int64),
                 np.array(self.cost_f, dtype=np.float64),
                 np.array(self.unit_f, dtype=np.float64),
                 np.array(self.rho_min_f, dtype=np.float64),
@@ -1555,7 +1564,7 @@ def _compiled_run(
     error = np.full(prep.nb, 2 * _UR * b0f, dtype=np.float64)
     ranks = np.fromiter(rank, dtype=np.int64, count=prep.m)
     certified, winners = _mesrun.run(
-        *arrays[:8], ranks, *arrays[8:], b0f, _ETA, _LOOSE_ETA, money, error
+        *arrays[:7], ranks, *arrays[7:], b0f, _ETA, _LOOSE_ETA, money, error
     )
     return bool(certified), list(winners), money, error
 

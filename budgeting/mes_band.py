@@ -136,12 +136,11 @@ class Band:
         # the same proof compiled (``budgeting/_mesrun.c``, cost and cardinality only), where
         # the roots kept for the next proof fit in a table of m * m * 3
         self.compiled = compiled if prep.uniform and m <= _COMPILED_LIMIT else None
-        self.arrays: tuple[npt.NDArray[np.int64] | FloatArray, ...] = ()
+        self.arrays: tuple[object, ...] = ()
         if self.compiled is not None:
-            sup_ptr, sup_ballot, weights = prep.compiled()[:3]
+            supporters, weights = prep.compiled()[:2]
             self.arrays = (
-                sup_ptr,
-                sup_ballot,
+                supporters,
                 weights,
                 self.cost_f,
                 np.array(self.inv_unit),

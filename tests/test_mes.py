@@ -385,32 +385,37 @@ def test_compiled_runs_are_certified_or_refused(
 
 @compiled
 def test_compiled_run_checks_its_arrays() -> None:
-    """The compiled run refuses arrays of the wrong type or length instead of reading past
-    them."""
+    """The compiled module refuses supporters and arrays of the wrong type, length or range
+    instead of reading past them."""
+    assert mes._mesrun is not None
     e = random_election(random.Random(7))
     prep = mes._Prepared(e, "cost")
-    arrays = list(prep.compiled())
+    supporters, *arrays = prep.compiled()
     ranks = np.arange(prep.m, dtype=np.int64)
     money = np.ones(prep.nb)
+    sup_ptr = np.array([0, 2], dtype=np.int64)
     with pytest.raises(ValueError, match="sup_ptr"):
-        mes._mesrun.run(
-            arrays[0][:-1], *arrays[1:8], ranks, *arrays[8:], 1.0, 1e-5, 1e-3, money, money.copy()
-        )
+        mes._mesrun.Supporters(sup_ptr, np.zeros(3, dtype=np.int64), 1)
+    with pytest.raises(ValueError, match="sup_ballot"):
+        mes._mesrun.Supporters(sup_ptr, np.array([0, 1], dtype=np.int64), 1)
+    with pytest.raises(TypeError, match="sup_ballot"):
+        mes._mesrun.Supporters(sup_ptr, np.zeros(2, dtype=np.float64), 1)
+    with pytest.raises(TypeError, match="supporters"):
+        mes._mesrun.run(None, *arrays[:6], ranks, *arrays[6:], 1.0, 1e-5, 1e-3, money, money)
     with pytest.raises(TypeError, match="weight"):
+        weights = arrays[0].astype(np.float32)
         mes._mesrun.run(
-            *arrays[:2],
-            arrays[2].astype(np.float32),
-            *arrays[3:8],
-            ranks,
-            *arrays[8:],
-            1.0,
-            1e-5,
-            1e-3,
-            money,
-            money.copy(),
+            supporters, weights, *arrays[1:6], ranks, *arrays[6:], 1.0, 1e-5, 1e-3, money, money
         )
     with pytest.raises(ValueError, match="bb"):
-        mes._mesrun.run(*arrays[:8], ranks, *arrays[8:], 1.0, 1e-5, 1e-3, money[:0], money.copy())
+        mes._mesrun.run(
+            supporters, *arrays[:6], ranks, *arrays[6:], 1.0, 1e-5, 1e-3, money[:0], money
+        )
+    with pytest.raises(ValueError, match="candidates"):
+        wrong = np.array([prep.m], dtype=np.int64)
+        mes._mesrun.run(
+            supporters, *arrays[:6], ranks, wrong, *arrays[7:], 1.0, 1e-5, 1e-3, money, money
+        )
 
 
 @pytest.mark.parametrize("seed", range(3))
