@@ -7,7 +7,7 @@
   :func:`to_election`, which makes the :class:`Election` (projects by index, exact costs,
   merged weighted ballots) the rules work on.
 * :mod:`budgeting.election`: :class:`Election`, :class:`TieBreak`, :class:`Outcome`,
-  :class:`Explanation`.
+  :class:`Explanation`, :class:`Explanations`.
 * :mod:`budgeting.errors`: :class:`BudgetingError` and its subclasses, each with a code, a
   message and the file, line and field.
 
@@ -21,6 +21,7 @@ from budgeting.election import (
     VOTE_TYPES,
     Election,
     Explanation,
+    Explanations,
     Outcome,
     TieBreak,
     VoteType,
@@ -48,6 +49,7 @@ __all__ = [
     "BudgetingError",
     "Election",
     "Explanation",
+    "Explanations",
     "InputError",
     "Instance",
     "InvalidBallotError",

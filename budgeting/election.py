@@ -15,10 +15,10 @@ version-independent method.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Literal
+from typing import Literal, overload
 
 __all__ = [
     "VOTE_TYPES",
@@ -195,6 +195,53 @@ class Explanation:
     en: str = ""
 
 
+class Explanations(Sequence[Explanation]):
+    """One :class:`Explanation` per project, built when first read.
+
+    For the Method of Equal Shares the explanations (each project's money, round by round)
+    cost more to build than the rule itself; an outcome whose explanations nobody reads does
+    not build them. Reads like a tuple, and equals the tuple of the same explanations.
+    """
+
+    __slots__ = ("_build", "_items")
+
+    def __init__(self, build: Callable[[], Iterable[Explanation]]) -> None:
+        self._build: Callable[[], Iterable[Explanation]] | None = build
+        self._items: tuple[Explanation, ...] | None = None
+
+    def _all(self) -> tuple[Explanation, ...]:
+        if self._items is None:
+            assert self._build is not None
+            self._items = tuple(self._build())
+            self._build = None
+        return self._items
+
+    @overload
+    def __getitem__(self, index: int) -> Explanation: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Explanation, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Explanation | tuple[Explanation, ...]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[Explanation]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Explanations):
+            other = other._all()
+        return isinstance(other, tuple) and self._all() == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+
 @dataclass(frozen=True)
 class Outcome:
     """The projects a rule funds, in the order it funded them, with explanations.
@@ -207,8 +254,9 @@ class Outcome:
         Funded project indices, in the order the rule selected them.
     cost : Fraction
         Their total cost.
-    explanations : tuple of Explanation
-        One per project (every project, funded or not), by index.
+    explanations : sequence of Explanation
+        One per project (every project, funded or not), by index (a tuple, or
+        :class:`Explanations`, built when first read).
     details : dict
         Rule-specific figures (for MES: the per-voter budget used, rounds, ...).
     """
@@ -216,5 +264,5 @@ class Outcome:
     rule: str
     selected: tuple[int, ...]
     cost: Fraction
-    explanations: tuple[Explanation, ...] = ()
+    explanations: Sequence[Explanation] = ()
     details: dict[str, object] = field(default_factory=dict)

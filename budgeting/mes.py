@@ -135,7 +135,14 @@ import numpy.typing as npt
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
-from budgeting.election import Election, Explanation, Outcome, TieBreak, VoteType
+from budgeting.election import (
+    Election,
+    Explanation,
+    Explanations,
+    Outcome,
+    TieBreak,
+    VoteType,
+)
 from budgeting.mes_band import Band
 from budgeting.rules import RuleError, amount_text, greedy
 
@@ -2384,7 +2391,7 @@ def method_of_equal_shares(
         rule=name,
         selected=tuple(selected),
         cost=cost,
-        explanations=tuple(_explain(ctx, j) for j in range(election.n_projects)),
+        explanations=Explanations(lambda: (_explain(ctx, j) for j in range(election.n_projects))),
         details=details,
     )
     if comparison is not None:
