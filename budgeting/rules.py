@@ -4,7 +4,8 @@ Every rule takes an :class:`~budgeting.election.Election` and a
 :class:`~budgeting.election.TieBreak` and returns an :class:`~budgeting.election.Outcome` with the
 funded projects in the order they were funded and one :class:`~budgeting.election.Explanation`
 per project, in Dutch and English. All arithmetic that decides an outcome is exact
-(:class:`fractions.Fraction` or integers scaled from them).
+(:class:`fractions.Fraction` or integers scaled from them; floats, with proven error bounds, only
+choose which exact comparisons to make).
 
 Satisfaction
 ------------
@@ -107,6 +108,7 @@ __all__ = [
     "sequential_phragmen",
 ]
 
+_UR: Final = 2.0**-53  # unit roundoff of IEEE double precision
 logger = logging.getLogger(__name__)
 
 Satisfaction = Literal["cost", "cardinality", "points", "points-cost", "borda"]
@@ -815,7 +817,9 @@ def sequential_phragmen(election: Election, tie_break: TieBreak) -> Outcome:
     all projects. If the next project to be bought would overspend the budget, the rule stops:
     it is not exhaustive. [ALT18]_ adapt Phragmén's rule to budgets; [LCG22]_ study it among
     proportional budgeting rules; this is pabutools' ``sequential_phragmen`` (see the module's
-    docstring for the details it fixes, including ties).
+    docstring for the details it fixes, including ties). The loads are kept in floats with a
+    proven error bound, and the projects whose new load may be the lowest get it exactly, so
+    every comparison that decides is exact.
 
     Parameters
     ----------
@@ -877,11 +881,17 @@ def sequential_phragmen(election: Election, tie_break: TieBreak) -> Outcome:
     bounds = np.searchsorted(projects[by_project], np.arange(n + 1))
     ballots_of = [owners[by_project[bounds[j] : bounds[j + 1]]] for j in range(n)]
     # Voters bought together carry the same load: a ballot's load is that of its class (the
-    # round in which its voters last paid), so the update per round is integer bookkeeping and
-    # one Fraction product per (project, class) rather than one per ballot entry.
+    # round in which its voters last paid). A project's spent load (the sum of its supporters'
+    # loads) is kept in floats with a proven error bound; only the projects whose new load may
+    # be the lowest get it exactly (a Fraction per class among their supporters).
     class_of = np.zeros(len(lengths), dtype=np.int64)
     class_load = [Fraction(0)]
-    spent_load = [Fraction(0)] * n  # per project: the sum of its supporters' loads
+    class_load_f = np.zeros(n + 1, dtype=np.float64)  # float(class_load), one per round at most
+    weights_f = weights.astype(np.float64)
+    spent_f = np.zeros(n, dtype=np.float64)
+    spent_err = np.zeros(n, dtype=np.float64)  # |spent_f - exact spent load| is at most this
+    cost_f = np.array([float(c) for c in costs], dtype=np.float64)
+    approvals_f = np.array(approvals, dtype=np.float64)
     active = {j for j in range(n) if costs[j] <= election.budget}
     is_active = np.zeros(n, dtype=np.bool_)
     is_active[list(active)] = True
@@ -890,29 +900,47 @@ def sequential_phragmen(election: Election, tie_break: TieBreak) -> Outcome:
     bought_at: dict[int, tuple[int, Fraction | None, Fraction]] = {}  # round, load, money left
     stop: list[int] = []
     candidate_load: dict[int, Fraction | None] = {}
-    known: dict[int, Fraction | None] = {}  # new loads of projects whose supporters did not pay
+    known: dict[
+        int, Fraction | None
+    ] = {}  # exact new loads of projects whose supporters did not pay
 
     def new_load(j: int) -> Fraction | None:
         if j not in known:
-            known[j] = None if approvals[j] == 0 else (spent_load[j] + costs[j]) / approvals[j]
+            if approvals[j] == 0:
+                known[j] = None
+            else:
+                payers = ballots_of[j]
+                per_class = np.bincount(
+                    class_of[payers], weights=weights_f[payers], minlength=len(class_load)
+                )
+                total = sum(
+                    (class_load[c] * int(per_class[c]) for c in np.flatnonzero(per_class).tolist()),
+                    Fraction(0),
+                )
+                known[j] = (total + costs[j]) / approvals[j]
         return known[j]
 
     while active:
         lowest: Fraction | None = None
-        infinite = True
         tied: list[int] = []
-        for j in active:
-            value = new_load(j)
-            if value is None:
-                if infinite:
+        finite = np.flatnonzero(is_active & (approvals_f > 0))
+        if len(finite) == 0:  # only projects nobody supports: all tie at an infinite load
+            tied = sorted(active)
+        else:
+            total_f = spent_f[finite] + cost_f[finite]
+            load_f = total_f / approvals_f[finite]
+            # the float load's error: the spent load's, the cost's and the sum's and the
+            # quotient's rounding (doubled for the rounding of this bound itself)
+            bound = 2 * ((spent_err[finite] + 4 * _UR * total_f) / approvals_f[finite])
+            bound += 4 * _UR * load_f
+            near = finite[load_f - bound <= float(np.min(load_f + bound))]
+            for j in near.tolist():
+                value = new_load(j)
+                assert value is not None
+                if lowest is None or value < lowest:
+                    lowest, tied = value, [j]
+                elif value == lowest:
                     tied.append(j)
-                continue
-            if infinite or (lowest is not None and value < lowest):
-                infinite = False
-                lowest = value
-                tied = [j]
-            elif value == lowest:
-                tied.append(j)
         misfits = [j for j in tied if spent + costs[j] > election.budget]
         if misfits:
             stop = sorted(misfits, key=lambda j: tie_break.rank[j])
@@ -926,24 +954,32 @@ def sequential_phragmen(election: Election, tie_break: TieBreak) -> Outcome:
         if lowest is not None:
             new_class = len(class_load)
             class_load.append(lowest)
+            level = float(lowest)
+            class_load_f[new_class] = level
             payers = ballots_of[chosen]
             old = class_of[payers]
             class_of[payers] = new_class
-            # the weight moved per (project still active, old class), over the payers' ballots
+            # each project still active on the payers' ballots: its spent load grows by
+            # (new load - old load) * weight per payer
             starts, counts = indptr[payers], lengths[payers]
             offsets = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(
                 np.cumsum(counts) - counts - starts, counts
             )
             q = projects[offsets]
             keep = is_active[q]
-            keys = q[keep] * new_class + np.repeat(old, counts)[keep]
-            moved = np.repeat(weights[payers], counts)[keep]
-            unique, inverse = np.unique(keys, return_inverse=True)
-            totals = np.bincount(inverse, weights=moved, minlength=len(unique))
-            for key, weight in zip(unique.tolist(), totals.tolist(), strict=True):
-                project, before = divmod(key, new_class)
-                spent_load[project] += (lowest - class_load[before]) * int(weight)
-                known.pop(project, None)
+            q = q[keep]
+            w = np.repeat(weights_f[payers], counts)[keep]
+            was = class_load_f[np.repeat(old, counts)[keep]]
+            delta = (level - was) * w  # >= 0: loads only rise
+            spent_f += np.bincount(q, weights=delta, minlength=n)
+            # each term: the two loads rounded once each, the difference and the product
+            # once; the sum of the terms (at most len(q) of them) and the addition once
+            terms = (level + was) * w + (len(q) + 3) * delta
+            spent_err += _UR * np.bincount(q, weights=terms, minlength=n)
+            touched = np.unique(q)
+            spent_err[touched] += _UR * spent_f[touched]
+            for j in touched.tolist():
+                known.pop(j, None)
     for j in active:
         candidate_load[j] = new_load(j)
 

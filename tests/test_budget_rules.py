@@ -674,6 +674,37 @@ def test_phragmen_equals_the_per_voter_twin(data: st.DataObject) -> None:
     assert list(outcome.selected) == phragmen_twin(election, tie_break)
 
 
+def test_phragmen_float_loads_decide_like_exact_ones() -> None:
+    """Larger electorates with costs in thirds and sevenths (loads with long denominators, and
+    exact ties between loads reached by different purchases): the float loads with their error
+    bounds pick the same projects, in the same order, as the per-voter twin in Fractions."""
+    rng = random.Random(11)
+    for _ in range(40):
+        m = rng.randint(4, 10)
+        costs = [Fraction(rng.randint(1, 60), rng.choice([1, 3, 7])) for _ in range(m)]
+        if rng.random() < 0.5:  # equal costs: equal loads come up often
+            costs = [costs[0]] * m
+        raw = [
+            (tuple(sorted(rng.sample(range(m), rng.randint(1, 3)))), None)
+            for _ in range(rng.randint(20, 80))
+        ]
+        election = make_election(costs, sum(costs) * Fraction(rng.randint(3, 9), 10), raw)
+        tie_break = TieBreak.by_id(election)
+        outcome = sequential_phragmen(election, tie_break)
+        assert list(outcome.selected) == phragmen_twin(election, tie_break), election
+
+
+def test_phragmen_breaks_an_exact_tie_that_floats_miss() -> None:
+    # voters x, y, z buy p0, p1, p2 alone at loads 1/10, 2/10, 3/10; then p3 (x and y, cost
+    # 23/10) and p4 (z, cost 1) both need a load of exactly 13/10, but in floats
+    # 0.1 + 0.2 + 2.3 is above 0.3 + 1: the tie-break, not the rounding, must decide
+    costs = [Fraction(1, 10), Fraction(2, 10), Fraction(3, 10), Fraction(23, 10), Fraction(1)]
+    election = make_election(costs, sum(costs), approvals((0, 3), (1, 3), (2, 4)))
+    assert sequential_phragmen(election, TieBreak.by_id(election)).selected == (0, 1, 2, 3, 4)
+    order = TieBreak((0, 1, 2, 4, 3), "test")
+    assert sequential_phragmen(election, order).selected == (0, 1, 2, 4, 3)
+
+
 @SETTINGS
 @given(data=st.data())
 def test_phragmen_stops_only_when_the_next_project_does_not_fit(data: st.DataObject) -> None:
