@@ -89,6 +89,11 @@ Add1 steps) in 300 seconds. Here (Warsaw 2026, MES + Add1: about 2 seconds):
   supporters can barely afford gets looser certified bounds (:meth:`_FastRun._loose`) and
   may be paid for within them. The outcome returned is then replayed exactly for the
   explanations (and must agree).
+* Add1's float runs and band proofs for ``cost`` and ``cardinality`` satisfaction also exist
+  compiled (``budgeting/_mesrun.c``, built by ``pip install`` where a C compiler is present):
+  the same certified computation, on every ballot's money with its own error bound, without
+  the groups (in C a pass over the ballots costs less than grouping them). Where it is not
+  built, or for ``points``, the Python code below does the same; the tests run both.
 * Add1 skips steps only where it is proven that they give the same outcome: between two
   steps the order in which MES funds projects rarely changes (Budapest 2024: 124 changes in
   22,001 steps), and :mod:`budgeting.mes_band` proves, with bands of affine bounds on every
