@@ -1394,8 +1394,9 @@ def _trace(prep: _Prepared, record: _Record) -> list[list[Fraction]]:
     round_of = np.full(m, -1, dtype=np.int64)
     snapshots: list[list[Fraction]] = []
     use_float = prep.float_sums_exact
+    current = [Fraction(v, ledger.den) for v in money]
     for r, (j, exact) in enumerate(zip(record.winners, record.rounds, strict=True)):
-        snapshots.append([Fraction(v, ledger.den) for v in money])
+        snapshots.append(current)
         delta = [0] * m
         dead, keep, keep_k = exact.ballots()
         if len(dead):
@@ -1447,7 +1448,12 @@ def _trace(prep: _Prepared, record: _Record) -> list[list[Fraction]]:
                     delta[t] += last * count
         money = [a - d for a, d in zip(money, delta, strict=True)]
         round_of[j] = r
-    snapshots.append([Fraction(v, ledger.den) for v in money])
+        # only the projects some payer supports have other money now
+        current = list(current)
+        for t, d in enumerate(delta):
+            if d:
+                current[t] = Fraction(money[t], ledger.den)
+    snapshots.append(current)
     return snapshots
 
 
