@@ -102,9 +102,10 @@ Add1 steps) in 300 seconds. Here (Warsaw 2026, MES + Add1: about 2 seconds):
   at 32 steps and double after each success; a failed proof reports how much of its interval
   the failing condition held on, and the next one tries that much; steps next to a change
   are run. Once every voter starts with at least the total cost of the projects on their
-  ballot nobody ever runs short, so no later step changes anything either. The BLAS library
-  is held to one thread meanwhile: its threads only add synchronisation on vectors this
-  short, and on a busy machine they slow each product down a hundredfold.
+  ballot nobody ever runs short, so no later step changes anything either.
+* The BLAS library is held to one thread throughout: its threads only add synchronisation on
+  vectors and matrices this small, and on a busy machine they slow each product down a
+  hundredfold.
 
 :func:`_reference_mes` is pabutools' procedure over Fractions, the brute-force twin that the
 tests compare every path against.
@@ -1414,14 +1415,18 @@ def _trace(prep: _Prepared, record: _Record) -> list[list[Fraction]]:
                 kmat = np.zeros((len(dead), r), dtype=dtype)
                 kmat[local[sel], rnd[sel]] = prep.pair_k[pos][sel]
                 z = a.T @ kmat
-            for t in np.nonzero(weight_dead)[0].tolist():
-                value = ledger.b0 * int(weight_dead[t])
-                if z is not None:
-                    row = z[t].tolist()
-                    for pi, count in zip(ledger.pi, row, strict=True):
-                        if count:
-                            value -= pi * int(count)
-                delta[t] += value
+            hit = np.flatnonzero(weight_dead)
+            # their exact money: b0 * weight - sum over rounds of pi * (weight * k) paid then,
+            # as Python integers (object arrays: the products outgrow int64)
+            paid = (
+                z[hit].astype(np.int64).astype(object) @ np.array(ledger.pi, dtype=object)
+                if z is not None
+                else np.zeros(len(hit), dtype=np.int64)
+            )
+            for t, weight, less in zip(
+                hit.tolist(), weight_dead[hit].tolist(), paid.tolist(), strict=True
+            ):
+                delta[t] += ledger.b0 * int(weight) - less
         old = ledger.den
         ledger.add(exact.pi)
         factor = ledger.den // old
@@ -1650,7 +1655,8 @@ def equal_shares(
         selected = tuple(_reference_mes(prep, b0, rank))
         cost = sum((prep.costs[j] for j in selected), Fraction(0))
         return MESRun(selected, cost, b0, ())
-    return _make_run(prep, _run_record(prep, b0, rank), rank)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _make_run(prep, _run_record(prep, b0, rank), rank)
 
 
 def _equal_share(prep: _Prepared) -> Fraction:
@@ -1873,13 +1879,8 @@ def add1(
     prep = _Prepared(election, chosen)
     with threadpool_limits(limits=1, user_api="blas"):
         record, steps, stop, runs, proofs = _add1_record(prep, tie_break.rank, start)
-    return Add1Result(
-        _make_run(prep, _exact_record(prep, record, tie_break.rank), tie_break.rank),
-        steps,
-        stop,
-        runs,
-        proofs,
-    )
+        run = _make_run(prep, _exact_record(prep, record, tie_break.rank), tie_break.rank)
+    return Add1Result(run, steps, stop, runs, proofs)
 
 
 # --------------------------------------------------------------------------- greedy completion
@@ -2356,14 +2357,14 @@ def method_of_equal_shares(
     prep = _Prepared(election, chosen)
     rank = tie_break.rank
     add1_result: Add1Result | None = None
-    if completion in ("add1", "add1-greedy"):
-        with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=1, user_api="blas"):
+        if completion in ("add1", "add1-greedy"):
             record, steps, stop, runs, proofs = _add1_record(prep, rank, add1_start)
-        record = _exact_record(prep, record, rank)
-        run = _make_run(prep, record, rank)
-        add1_result = Add1Result(run, steps, stop, runs, proofs)
-    else:
-        run = _make_run(prep, _run_record(prep, _equal_share(prep), rank), rank)
+            record = _exact_record(prep, record, rank)
+            run = _make_run(prep, record, rank)
+            add1_result = Add1Result(run, steps, stop, runs, proofs)
+        else:
+            run = _make_run(prep, _run_record(prep, _equal_share(prep), rank), rank)
     selected = list(run.selected)
     cost = run.cost
     steps_of: dict[int, _GreedyStep] = {}
