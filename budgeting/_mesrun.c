@@ -1,5 +1,7 @@
 /*
- * One float run of the Method of Equal Shares (cost or cardinality satisfaction), compiled.
+ * The Method of Equal Shares' Add1 work, compiled (cost or cardinality satisfaction): one float
+ * run (``run``) and the band proof that lets Add1 skip steps (``prove``, the proof of
+ * ``budgeting.mes_band``, further down).
  *
  * The same certified computation as the ballot phase of ``budgeting.mes._FastRun`` with
  * ``exact=False`` (see that class and the module docstring of ``budgeting.mes``): every
@@ -761,6 +763,15 @@ static int all_below(const int64_t *values, Py_ssize_t n, Py_ssize_t limit)
     return bad == 0;
 }
 
+/* whether ``ptr[0..m]`` rises from 0 to ``total`` (the starts of m lists in one array) */
+static int spans(const int64_t *ptr, Py_ssize_t m, Py_ssize_t total)
+{
+    int ok = ptr[0] == 0 && ptr[m] == total;
+    for (Py_ssize_t j = 0; ok && j < m; j++)
+        ok = ptr[j] <= ptr[j + 1];
+    return ok;
+}
+
 /* A 1-d C-contiguous buffer of float64 ('d') or int64 ('q'), of ``length`` items (-1: any). */
 static int get_array(PyObject *obj, Py_buffer *view, char kind, int writable, Py_ssize_t length,
                      const char *name)
@@ -825,11 +836,7 @@ static int supporters_init(Supporters *self, PyObject *args, PyObject *kwds)
         get_array(ballots, &self->ballots, 'q', 0, -1, "sup_ballot") != 0)
         goto fail;
     Py_ssize_t m = self->ptr.shape[0] - 1, pairs = self->ballots.shape[0];
-    const int64_t *p = self->ptr.buf;
-    int ok = m >= 0 && nb >= 0 && p[0] == 0 && p[m] == pairs;
-    for (Py_ssize_t j = 0; ok && j < m; j++)
-        ok = p[j] <= p[j + 1];
-    if (!ok) {
+    if (m < 0 || nb < 0 || !spans(self->ptr.buf, m, pairs)) {
         PyErr_SetString(PyExc_ValueError, "sup_ptr: not a rising list from 0 to len(sup_ballot)");
         goto fail;
     }
@@ -947,10 +954,7 @@ static PyObject *mesrun_run(PyObject *self, PyObject *args)
     r.loose_eta = loose_eta;
     const int64_t *candidates = v.views[7].buf;
     Py_ssize_t n_candidates = v.views[7].shape[0], n_near = v.views[2].shape[0];
-    int ok = r.near_ptr[0] == 0 && r.near_ptr[m] == n_near;
-    for (Py_ssize_t j = 0; ok && j < m; j++)
-        ok = r.near_ptr[j] <= r.near_ptr[j + 1];
-    if (!ok) {
+    if (!spans(r.near_ptr, m, n_near)) {
         PyErr_SetString(PyExc_ValueError, "near_ptr: not a rising list from 0 to len(near)");
         goto fail;
     }
