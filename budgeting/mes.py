@@ -66,7 +66,7 @@ How it is computed
 ------------------
 A plain implementation recomputes every project's ``rho`` over every voter in every round, and
 Add1 repeats MES for every step; pabutools gives no result for Warsaw 2026 (61,668 voters, 185
-Add1 steps) in 300 seconds. Here (Warsaw 2026, MES + Add1: about 2 seconds):
+Add1 steps) in 300 seconds. Here (Warsaw 2026, MES + Add1: about 1 second):
 
 * Identical ballots are one row with a weight. With ``cost`` or ``cardinality`` every supporter
   who can pays the same share, so in the first rounds voters with the same funded projects are
