@@ -125,6 +125,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import heapq
 import logging
 import math
@@ -134,7 +135,7 @@ from fractions import Fraction
 from itertools import chain
 from operator import attrgetter
 from types import ModuleType
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -311,6 +312,23 @@ def _check_satisfaction(election: Election, satisfaction: str | None) -> MESSati
     )
 
 
+class _Compiled(NamedTuple):
+    """An election as the compiled module takes it (see ``budgeting/_mesrun.c``)."""
+
+    supporters: object  # ``_mesrun.Supporters``: each project's ballots, checked once
+    weights: FloatArray
+    near_ptr: IntArray  # per project, the projects sharing a ballot with it
+    near: IntArray
+    cost: FloatArray
+    unit: FloatArray
+    rho_min: FloatArray  # a float lower bound of each rho
+    candidates: IntArray
+    # ``cost / unit`` as ``q_num / q_den``; ``q_den = 0`` where it does not fit in 36 bits
+    # (a near tie of known rho then goes to the exact run)
+    q_num: IntArray
+    q_den: IntArray
+
+
 class _Prepared:
     """Everything about an election that does not depend on the per-voter budget.
 
@@ -410,8 +428,6 @@ class _Prepared:
         self.utility = [self.unit[j] * self.k_total[j] for j in range(m)]
         self.candidates = [j for j in range(m) if self.costs[j] > 0 and self.utility[j] > 0]
         self.free = [j for j in range(m) if self.costs[j] == 0 and self.utility[j] > 0]
-        self._neighbours: dict[int, IntArray] = {}
-        self._compiled: tuple[object, ...] | None = None
         # exact lower bound of rho: nobody short of money
         self.rho_min = [
             self.costs[j] / self.utility[j] if self.utility[j] > 0 else Fraction(0)
@@ -419,51 +435,44 @@ class _Prepared:
         ]
         self.rho_min_f = [float(r) * (1 - 4 * _UR) for r in self.rho_min]
 
-    def compiled(self) -> tuple[object, ...]:
-        """What :func:`_compiled_run` passes to ``_mesrun.run``; built once.
-
-        The supporters of each project (``_mesrun.Supporters``, checked once), the ballots'
-        weights, the projects
-        that share a ballot with each (``near_ptr``, ``near``), float cost, unit and lowest rho,
-        the candidates, and
-        ``cost / unit`` as a fraction ``q_num / q_den`` (``q_den = 0`` where it does not fit in
-        36 bits: ties of known rho are then left to the exact run)."""
-        if self._compiled is None:
-            assert _mesrun is not None
-            sizes = np.array([len(s) for s in self.sup], dtype=np.int64)
-            sup_ptr = np.zeros(self.m + 1, dtype=np.int64)
-            np.cumsum(sizes, out=sup_ptr[1:])
-            sup_ballot = np.concatenate([*self.sup, np.zeros(0, dtype=np.int64)])
-            q = [c / u if u else Fraction(0) for c, u in zip(self.costs, self.unit, strict=True)]
-            incidence = sparse.csr_matrix(
-                (np.ones(len(self.pair_proj)), (self.pair_proj, self.pair_ballot)),
-                shape=(self.m, self.nb),
-            )
-            near = (incidence @ incidence.T).tocsr()
-            near.sort_indices()
-            fitting = [r if r.numerator < 2**36 and r.denominator < 2**36 else None for r in q]
-            self._compiled = (
-                _mesrun.Supporters(sup_ptr, sup_ballot.astype(np.int64), self.nb),
-                self.weights_f,
-                near.indptr.astype(np.int64),
-                near.indices.astype(np.int64),
-                np.array(self.cost_f, dtype=np.float64),
-                np.array(self.unit_f, dtype=np.float64),
-                np.array(self.rho_min_f, dtype=np.float64),
-                np.array(self.candidates, dtype=np.int64),
-                np.array([0 if r is None else r.numerator for r in fitting], dtype=np.int64),
-                np.array([0 if r is None else r.denominator for r in fitting], dtype=np.int64),
-            )
-        return self._compiled
+    @functools.cached_property
+    def near(self) -> tuple[IntArray, IntArray]:
+        """Per project, the projects that share a ballot with it (itself included), as the
+        starts (``m + 1``) and the entries of one list."""
+        incidence = sparse.csr_matrix(
+            (np.ones(len(self.pair_proj)), (self.pair_proj, self.pair_ballot)),
+            shape=(self.m, self.nb),
+        )
+        shared = (incidence @ incidence.T).tocsr()
+        shared.sort_indices()
+        return shared.indptr.astype(np.int64), shared.indices.astype(np.int64)
 
     def neighbours(self, j: int) -> IntArray:
-        """The projects that share a ballot with ``j`` (itself included); kept once found."""
-        found = self._neighbours.get(j)
-        if found is None:
-            on = np.zeros(self.m, dtype=np.bool_)
-            on[self.pair_proj[self.pairs_of(self.sup[j])]] = True
-            found = self._neighbours[j] = np.flatnonzero(on)
-        return found
+        """The projects that share a ballot with ``j`` (itself included)."""
+        starts, entries = self.near
+        return entries[starts[j] : starts[j + 1]]
+
+    @functools.cached_property
+    def compiled(self) -> _Compiled:
+        """What the compiled module (``budgeting/_mesrun.c``) needs of the election."""
+        assert _mesrun is not None
+        sizes = np.array([len(s) for s in self.sup], dtype=np.int64)
+        sup_ptr = np.zeros(self.m + 1, dtype=np.int64)
+        np.cumsum(sizes, out=sup_ptr[1:])
+        sup_ballot = np.concatenate([*self.sup, np.zeros(0, dtype=np.int64)]).astype(np.int64)
+        q = [c / u if u else Fraction(0) for c, u in zip(self.costs, self.unit, strict=True)]
+        fitting = [r if r.numerator < 2**36 and r.denominator < 2**36 else None for r in q]
+        return _Compiled(
+            _mesrun.Supporters(sup_ptr, sup_ballot, self.nb),
+            self.weights_f,
+            *self.near,
+            np.array(self.cost_f, dtype=np.float64),
+            np.array(self.unit_f, dtype=np.float64),
+            np.array(self.rho_min_f, dtype=np.float64),
+            np.array(self.candidates, dtype=np.int64),
+            np.array([0 if r is None else r.numerator for r in fitting], dtype=np.int64),
+            np.array([0 if r is None else r.denominator for r in fitting], dtype=np.int64),
+        )
 
     def pairs_of(self, ballots: IntArray) -> IntArray:
         """Positions in the pair arrays of all the pairs of the given ballots."""
@@ -1581,13 +1590,28 @@ def _compiled_run(
     """
     if _mesrun is None or not prep.uniform:
         return None
-    arrays = prep.compiled()
+    c = prep.compiled
     b0f = float(b0)
     money = np.full(prep.nb, b0f, dtype=np.float64)
     error = np.full(prep.nb, 2 * _UR * b0f, dtype=np.float64)
     ranks = np.fromiter(rank, dtype=np.int64, count=prep.m)
     certified, winners = _mesrun.run(
-        *arrays[:7], ranks, *arrays[7:], b0f, _ETA, _LOOSE_ETA, money, error
+        c.supporters,
+        c.weights,
+        c.near_ptr,
+        c.near,
+        c.cost,
+        c.unit,
+        c.rho_min,
+        ranks,
+        c.candidates,
+        c.q_num,
+        c.q_den,
+        b0f,
+        _ETA,
+        _LOOSE_ETA,
+        money,
+        error,
     )
     return bool(certified), list(winners), money, error
 
@@ -1876,10 +1900,14 @@ def add1(
     (['a', 'b'], Fraction(3, 1), 'exhaustive')
     """
     chosen = _check_satisfaction(election, satisfaction)
-    prep = _Prepared(election, chosen)
     with threadpool_limits(limits=1, user_api="blas"):
-        record, steps, stop, runs, proofs = _add1_record(prep, tie_break.rank, start)
-        run = _make_run(prep, _exact_record(prep, record, tie_break.rank), tie_break.rank)
+        return _add1(_Prepared(election, chosen), tie_break.rank, start)
+
+
+def _add1(prep: _Prepared, rank: Sequence[int], start: Literal["exact", "integral"]) -> Add1Result:
+    """:func:`add1` on a prepared election (the caller holds BLAS to one thread)."""
+    record, steps, stop, runs, proofs = _add1_record(prep, rank, start)
+    run = _make_run(prep, _exact_record(prep, record, rank), rank)
     return Add1Result(run, steps, stop, runs, proofs)
 
 
@@ -2359,10 +2387,8 @@ def method_of_equal_shares(
     add1_result: Add1Result | None = None
     with threadpool_limits(limits=1, user_api="blas"):
         if completion in ("add1", "add1-greedy"):
-            record, steps, stop, runs, proofs = _add1_record(prep, rank, add1_start)
-            record = _exact_record(prep, record, rank)
-            run = _make_run(prep, record, rank)
-            add1_result = Add1Result(run, steps, stop, runs, proofs)
+            add1_result = _add1(prep, rank, add1_start)
+            run = add1_result.run
         else:
             run = _make_run(prep, _run_record(prep, _equal_share(prep), rank), rank)
     selected = list(run.selected)

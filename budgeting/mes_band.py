@@ -138,10 +138,10 @@ class Band:
         self.compiled = compiled if prep.uniform and m <= _COMPILED_LIMIT else None
         self.arrays: tuple[object, ...] = ()
         if self.compiled is not None:
-            supporters, weights = prep.compiled()[:2]
+            election = prep.compiled
             self.arrays = (
-                supporters,
-                weights,
+                election.supporters,
+                election.weights,
                 self.cost_f,
                 np.array(self.inv_unit),
                 np.array(self.sigma_min),
@@ -149,7 +149,7 @@ class Band:
                 self.place,
                 self.tol_scale,
                 self.supporters_f,
-                np.array(prep.candidates, dtype=np.int64),
+                election.candidates,
                 np.full(m * m * 3, np.nan),
             )
         self.incidence = sparse.csr_matrix(

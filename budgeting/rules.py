@@ -900,9 +900,8 @@ def sequential_phragmen(election: Election, tie_break: TieBreak) -> Outcome:
     bought_at: dict[int, tuple[int, Fraction | None, Fraction]] = {}  # round, load, money left
     stop: list[int] = []
     candidate_load: dict[int, Fraction | None] = {}
-    known: dict[
-        int, Fraction | None
-    ] = {}  # exact new loads of projects whose supporters did not pay
+    # exact new loads of projects whose supporters did not pay since
+    known: dict[int, Fraction | None] = {}
 
     def new_load(j: int) -> Fraction | None:
         if j not in known:

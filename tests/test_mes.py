@@ -390,7 +390,7 @@ def test_compiled_run_checks_its_arrays() -> None:
     assert mes._mesrun is not None
     e = random_election(random.Random(7))
     prep = mes._Prepared(e, "cost")
-    supporters, *arrays = prep.compiled()
+    supporters, *arrays = prep.compiled
     ranks = np.arange(prep.m, dtype=np.int64)
     money = np.ones(prep.nb)
     sup_ptr = np.array([0, 2], dtype=np.int64)
